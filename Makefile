@@ -1,0 +1,52 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is set up on demand.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+MODEL := models/faq.tar.gz
+TRAINING_DATA := bot/data/faq.yml config.yml domain.yml data/nlu.yml data/rules.yml data/stories.yml
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONWARNINGS := ignore
+
+# Rasa 3.6 needs Python 3.10: take python3.10 from the PATH, or from pyenv's versions.
+PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo $$p; break; }; done)
+
+.PHONY: setup sync train run shell test lock clean
+
+$(VENV)/.installed: requirements.txt
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 est introuvable (Rasa 3.6 en a besoin)."; exit 1; }
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip==24.0
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip check
+	touch $@
+
+setup: $(VENV)/.installed
+
+sync: setup  ## regenerate the FAQ intents of domain.yml and data/rules.yml from bot/data/faq.yml
+	$(PY) -m bot.tools.sync
+
+$(MODEL): $(VENV)/.installed $(TRAINING_DATA)
+	$(PY) -m bot.tools.sync
+	$(PY) -m rasa train --fixed-model-name faq --out models
+	touch $(MODEL)
+
+train: $(MODEL)
+
+run: $(MODEL)  ## action server + Rasa server (REST on localhost:5005), Ctrl-C stops both
+	$(PY) -m bot.tools.serve
+
+shell: $(MODEL)  ## Rasa's terminal shell, custom actions included
+	$(PY) -m bot.tools.serve --shell
+
+test: $(MODEL)  ## the whole suite
+	$(PY) -m pytest
+
+lock: setup  ## re-resolve requirements.txt from requirements.in
+	$(PY) -m pip install --quiet -r requirements.in
+	{ echo "# Pinned set, resolved from requirements.in on Python 3.10 (pip check clean). Regenerate with: make lock"; \
+	  $(PY) -m pip freeze; } > requirements.txt
+
+clean:
+	rm -rf models .rasa var

@@ -1,0 +1,85 @@
+"""Rasa SDK actions: thin adapters from a Rasa tracker to `bot.conversation` replies."""
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import conversation
+from bot.knowledge import default_kb
+
+
+def _emit(dispatcher: CollectingDispatcher, reply: conversation.Reply) -> List[Dict[Text, Any]]:
+    for message in reply.messages:
+        dispatcher.utter_message(text=message.text, buttons=message.buttons or None)
+    return [SlotSet(name, value) for name, value in reply.slots.items()]
+
+
+def _entity(tracker: Tracker, name: str) -> Optional[Any]:
+    value = next(tracker.get_latest_entity_values(name), None)
+    return value if isinstance(value, str) else None
+
+
+def _user_turns(tracker: Tracker) -> int:
+    """User messages since the session started."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            break
+        if event.get("event") == "user":
+            count += 1
+    return count
+
+
+class ActionWelcome(Action):
+    def name(self) -> Text:
+        return "action_welcome"
+
+    def run(self, dispatcher, tracker, domain):
+        return _emit(dispatcher, conversation.welcome(default_kb()))
+
+
+class ActionGuide(Action):
+    """One step of the guided tree; the button's payload carries the whole path."""
+
+    def name(self) -> Text:
+        return "action_guide"
+
+    def run(self, dispatcher, tracker, domain):
+        return _emit(dispatcher, conversation.guide(default_kb(), _entity(tracker, "facet_path") or ""))
+
+
+class ActionAnswerQuestion(Action):
+    """A question: a title clicked (confidence 1) or free text ranked by the NLU."""
+
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    def run(self, dispatcher, tracker, domain):
+        kb = default_kb()
+        message = tracker.latest_message or {}
+        via = _entity(tracker, "via")
+        if via in (conversation.VIA_GUIDE, conversation.VIA_SUGGESTION):
+            answer = kb.answer_for_intent((message.get("intent") or {}).get("name"))
+            return _emit(dispatcher, conversation.answer(kb, answer.id if answer else None, via))
+        ranking = message.get("intent_ranking") or []
+        return _emit(dispatcher, conversation.free_text(kb, ranking, first_turn=_user_turns(tracker) <= 1))
+
+
+class ActionFeedback(Action):
+    """Oui / Non to "Cette réponse vous a-t-elle été utile ?", kept in the `feedback` slot."""
+
+    def name(self) -> Text:
+        return "action_feedback"
+
+    def run(self, dispatcher, tracker, domain):
+        reply = conversation.feedback(
+            default_kb(),
+            helpful=(tracker.latest_message.get("intent") or {}).get("name") == "affirm",
+            answer_id=_entity(tracker, "answer_id"),
+            via=_entity(tracker, "via"),
+            last_answer_id=tracker.get_slot(conversation.SLOT_LAST_ANSWER),
+            last_via=tracker.get_slot(conversation.SLOT_LAST_VIA),
+            history=tracker.get_slot(conversation.SLOT_FEEDBACK),
+        )
+        return _emit(dispatcher, reply)

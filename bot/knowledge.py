@@ -1,0 +1,129 @@
+"""The FAQ knowledge base, loaded from the one data file that holds every answer.
+
+`bot/data/faq.yml` is the single source of truth: answer texts (the ANS's words, verbatim),
+titles, links and facet values. Everything else (tree, buttons, intents) is derived from it.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, FrozenSet, List, Optional, Tuple
+
+import yaml
+
+FAQ_FILE = Path(__file__).parent / "data" / "faq.yml"
+INTENT_PREFIX = "ask_"
+
+
+class KnowledgeBaseError(ValueError):
+    """The data file is inconsistent (unknown facet value, duplicate id...)."""
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One of the five qualifying questions of the FAQ page, with its options."""
+
+    id: str
+    question: str
+    options: Tuple[Option, ...]
+
+    def option(self, option_id: str) -> Optional[Option]:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: str
+    title: str
+    title_source: str
+    url: str
+    text: str
+    facets: Dict[str, FrozenSet[str]] = field(hash=False, compare=False)
+
+    @property
+    def intent(self) -> str:
+        return INTENT_PREFIX + self.id
+
+    def values(self, facet_id: str) -> FrozenSet[str]:
+        return self.facets.get(facet_id, frozenset())
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    facets: Tuple[Facet, ...]
+    answers: Tuple[Answer, ...]
+
+    def facet(self, facet_id: str) -> Optional[Facet]:
+        return next((f for f in self.facets if f.id == facet_id), None)
+
+    def answer(self, answer_id: str) -> Optional[Answer]:
+        return self._by_id.get(answer_id)
+
+    def answer_for_intent(self, intent: str) -> Optional[Answer]:
+        if not intent or not intent.startswith(INTENT_PREFIX):
+            return None
+        return self.answer(intent[len(INTENT_PREFIX):])
+
+    @property
+    def intents(self) -> List[str]:
+        return [a.intent for a in self.answers]
+
+    @functools.cached_property
+    def _by_id(self) -> Dict[str, Answer]:
+        return {a.id: a for a in self.answers}
+
+
+def _parse(doc: dict) -> KnowledgeBase:
+    facets = tuple(
+        Facet(
+            id=f["id"],
+            question=f["question"],
+            options=tuple(Option(id=o["id"], label=o["label"]) for o in f["options"]),
+        )
+        for f in doc["facets"]
+    )
+    known = {f.id: {o.id for o in f.options} for f in facets}
+    answers = []
+    for a in doc["answers"]:
+        values = {}
+        for facet_id, option_ids in (a.get("facets") or {}).items():
+            if facet_id not in known:
+                raise KnowledgeBaseError(f"{a['id']}: unknown facet {facet_id!r}")
+            unknown = set(option_ids) - known[facet_id]
+            if unknown:
+                raise KnowledgeBaseError(f"{a['id']}: unknown {facet_id} values {sorted(unknown)}")
+            values[facet_id] = frozenset(option_ids)
+        if a.get("title_source") not in ("ans", "ours"):
+            raise KnowledgeBaseError(f"{a['id']}: title_source must be 'ans' or 'ours'")
+        answers.append(
+            Answer(
+                id=a["id"],
+                title=a["title"],
+                title_source=a["title_source"],
+                url=a["url"],
+                text=a["text"].rstrip("\n"),
+                facets=values,
+            )
+        )
+    ids = [a.id for a in answers]
+    if len(ids) != len(set(ids)):
+        raise KnowledgeBaseError("duplicate answer ids")
+    return KnowledgeBase(facets=facets, answers=tuple(answers))
+
+
+def load(path: Path = FAQ_FILE) -> KnowledgeBase:
+    with open(path, encoding="utf-8") as handle:
+        return _parse(yaml.safe_load(handle))
+
+
+@functools.lru_cache(maxsize=1)
+def default_kb() -> KnowledgeBase:
+    """The knowledge base, read once per process (not once per message)."""
+    return load()

@@ -1,0 +1,125 @@
+"""Start the action server and the Rasa server together, in the foreground.
+
+`make run` and `make shell` call this; the end-to-end tests too, on free ports. Ctrl-C (or
+SIGTERM) stops both processes cleanly. The Rasa HTTP API stays off: only the channels
+(`/webhooks/...`) and `/` are served.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import List, Optional
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = ROOT / "var"
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def runtime_endpoints(actions_url: str, folder: Path = VAR) -> Path:
+    """endpoints.yml with the action server address of this run."""
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {}
+    endpoints.setdefault("action_endpoint", {})["url"] = actions_url
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"endpoints.{os.getpid()}.yml"
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.5)
+    return False
+
+
+def _stop(processes: List[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default=str(ROOT / "models" / "faq.tar.gz"))
+    parser.add_argument("--host", default="127.0.0.1", help="interface the Rasa server listens on")
+    parser.add_argument("--port", type=int, default=5005, help="Rasa server (REST channel)")
+    parser.add_argument("--actions-port", type=int, default=5055)
+    parser.add_argument("--shell", action="store_true", help="Rasa's terminal shell instead of the server")
+    args = parser.parse_args(argv)
+
+    if not Path(args.model).exists():
+        print(f"Modèle introuvable : {args.model}. Lancez `make train`.", file=sys.stderr)
+        return 2
+    env = _env()
+    actions_url = os.environ.get("ACTION_SERVER_URL") or f"http://127.0.0.1:{args.actions_port}/webhook"
+    endpoints = runtime_endpoints(actions_url)
+    python = sys.executable
+    processes: List[subprocess.Popen] = []
+
+    def on_signal(signum, _frame):
+        _stop(processes)
+        endpoints.unlink(missing_ok=True)
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        processes.append(subprocess.Popen(
+            [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(args.actions_port)],
+            cwd=ROOT, env=env,
+        ))
+        if not wait_http(f"http://127.0.0.1:{args.actions_port}/health", 60, processes[0]):
+            print("Le serveur d'actions n'a pas démarré.", file=sys.stderr)
+            return 1
+        common = ["--model", args.model, "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")]
+        if args.shell:
+            shell = subprocess.Popen([python, "-m", "rasa", "shell", *common], cwd=ROOT, env=env)
+            processes.insert(0, shell)
+            return shell.wait()
+        rasa = subprocess.Popen(
+            [python, "-m", "rasa", "run", *common, "--interface", args.host, "--port", str(args.port)],
+            cwd=ROOT, env=env,
+        )
+        processes.insert(0, rasa)
+        if wait_http(f"http://127.0.0.1:{args.port}/", 300, rasa):
+            print(f"Assistant prêt : REST sur http://{args.host}:{args.port}/webhooks/rest/webhook (Ctrl-C pour arrêter)",
+                  flush=True)
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        print("Un des serveurs s'est arrêté ; arrêt de l'autre.", file=sys.stderr)
+        return 1
+    finally:
+        _stop(processes)
+        endpoints.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

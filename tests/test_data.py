@@ -1,0 +1,130 @@
+"""The content and the training data: verbatim answers, valid facets, files in step."""
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.knowledge import KnowledgeBaseError, _parse, default_kb
+from bot.tools import sync
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT.parent / "shared" / "seed" / "000_248e320b8c664f17.txt"
+SEED_COPY = ROOT / "tests" / "data" / "seed.txt"
+KB = default_kb()
+FEEDBACK_LINE = "Cette réponse vous a-t-elle été utile ?"
+
+
+def seed_text() -> str:
+    """The seed as published (the shared copy when present, else the one kept with the tests)."""
+    path = SEED if SEED.exists() else SEED_COPY
+    return path.read_text(encoding="utf-8")
+
+
+def seed_parts():
+    lines = seed_text().split("\n")
+    questions = lines[:5]
+    answers = [p.strip("\n") for p in "\n".join(lines[5:]).split(FEEDBACK_LINE) if p.strip()]
+    return questions, answers
+
+
+def test_the_kept_seed_copy_is_the_seed():
+    if SEED.exists():
+        assert SEED_COPY.read_text(encoding="utf-8") == SEED.read_text(encoding="utf-8")
+
+
+def test_every_seed_answer_is_present_verbatim_once():
+    _, answers = seed_parts()
+    assert len(answers) == 20
+    assert sorted(a.text for a in KB.answers) == sorted(answers)
+
+
+def test_facet_questions_are_the_seed_headings_in_order():
+    questions, _ = seed_parts()
+    assert [f.question for f in KB.facets] == questions
+    assert [f.id for f in KB.facets] == ["offre", "couloir", "dispositif", "produit", "thematique"]
+
+
+def test_ans_titles_are_verbatim_and_marked():
+    ans_titles = {a.title for a in KB.answers if a.title_source == "ans"}
+    assert ans_titles == {
+        "Quel est le coût d'une certification ?",
+        "Faut-il être certifié ISO 9001 et/ou 13485 pour pouvoir être certifié Qualité Hôpital numérique?",
+        "Est-il possible d'être certifié Qualité Hôpital numérique lorsqu'un ou plusieurs processus du "
+        "périmètre de la certification Qualité Hôpital numérique fait intervenir des tiers extérieurs à "
+        "l'organisation ?",
+    }
+    assert all(a.title_source == "ours" for a in KB.answers if a.title not in ans_titles)
+
+
+def test_every_answer_has_id_title_link_and_an_offer():
+    for answer in KB.answers:
+        assert re.fullmatch(r"[a-z0-9_]+", answer.id)
+        assert answer.title.strip()
+        assert answer.url.startswith("https://") and "esante.gouv.fr" in answer.url
+        assert answer.values("offre"), f"{answer.id} has no type d'offre"
+    assert len({a.title for a in KB.answers}) == len(KB.answers)
+
+
+def test_unknown_facet_values_are_refused():
+    doc = yaml.safe_load((ROOT / "bot" / "data" / "faq.yml").read_text(encoding="utf-8"))
+    doc["answers"][0]["facets"]["offre"] = ["nope"]
+    with pytest.raises(KnowledgeBaseError):
+        _parse(doc)
+
+
+def test_domain_and_rules_in_step_with_the_faq():
+    assert sync.stale_files() == {}, "run `make sync`"
+
+
+def test_sync_detects_a_new_answer():
+    text = (ROOT / "domain.yml").read_text(encoding="utf-8")
+    rewritten = sync.rewrite(text, "- {intent}", KB.intents + ["ask_new_question"])
+    assert "- ask_new_question" in rewritten and rewritten != text
+
+
+def _nlu_examples():
+    doc = yaml.safe_load((ROOT / "data" / "nlu.yml").read_text(encoding="utf-8"))
+    return {
+        item["intent"]: [l[2:].strip() for l in item["examples"].splitlines() if l.startswith("- ")]
+        for item in doc["nlu"]
+    }
+
+
+def test_nlu_has_each_faq_intent_with_ten_examples_and_no_stray_intent():
+    examples = _nlu_examples()
+    faq_intents = {i for i in examples if i.startswith("ask_")}
+    assert faq_intents == set(KB.intents)
+    for intent in KB.intents:
+        assert len(examples[intent]) >= 10, intent
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    assert set(examples) == set(domain["intents"])
+    assert len(examples["out_of_scope"]) >= 30
+
+
+def test_training_examples_do_not_copy_the_answers():
+    answers = " ".join(a.text.lower() for a in KB.answers)
+    for intent, items in _nlu_examples().items():
+        for example in items:
+            if len(example) > 60:
+                assert example.lower() not in answers, example
+
+
+def test_heldout_questions_are_not_training_examples():
+    training = {e.lower().strip(" ?!.") for items in _nlu_examples().values() for e in items}
+    heldout = yaml.safe_load((ROOT / "tests" / "data" / "heldout.yml").read_text(encoding="utf-8"))["questions"]
+    assert not [q["text"] for q in heldout if q["text"].lower().strip(" ?!.") in training]
+    per_answer = Counter(q["expected"] for q in heldout)
+    assert all(per_answer[a.id] >= 5 for a in KB.answers)
+    assert per_answer[None] >= 30
+
+
+def test_rasa_data_validate_is_clean():
+    result = subprocess.run(
+        [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
