@@ -26,10 +26,17 @@ class Decision:
     scores: Tuple[Tuple[str, float], ...] = ()  # FAQ candidates as ranked, for the record
 
 
+def _confidence(entry: Mapping) -> float:
+    try:
+        return float(entry.get("confidence") or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def decide(kb: KnowledgeBase, ranking: Iterable[Mapping]) -> Decision:
     """`ranking` is Rasa's `intent_ranking`: [{"name": ..., "confidence": ...}, ...]."""
     ranked = sorted(
-        ((r.get("name"), float(r.get("confidence") or 0.0)) for r in ranking if isinstance(r, Mapping)),
+        ((r.get("name"), _confidence(r)) for r in ranking if isinstance(r, Mapping)),
         key=lambda item: -item[1],
     )
     faq: List[Tuple[str, float]] = [

@@ -1,0 +1,82 @@
+"""The Rasa SDK actions, run with a real Tracker and CollectingDispatcher."""
+import json
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import ActionAnswerQuestion, ActionFeedback, ActionGuide, ActionWelcome
+from bot import conversation as conv
+from bot.knowledge import default_kb
+
+KB = default_kb()
+
+
+def tracker(intent, text="", entities=(), ranking=None, slots=None, user_turns=1):
+    events = [{"event": "session_started"}] + [{"event": "user", "text": "x"}] * user_turns
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 1.0},
+        "intent_ranking": ranking if ranking is not None else [{"name": intent, "confidence": 1.0}],
+        "entities": [{"entity": k, "value": v} for k, v in entities],
+    }
+    return Tracker("test-sender", slots or {}, message, events, False, None, {}, "action_listen")
+
+
+def run(action, t):
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, t, {})
+    return dispatcher.messages, events
+
+
+def test_welcome_action():
+    messages, events = run(ActionWelcome(), tracker("greet", "bonjour"))
+    assert messages[0]["text"] == conv.WELCOME
+    assert messages[1]["text"] == KB.facets[0].question and messages[1]["buttons"]
+    assert events == []
+
+
+def test_guide_action_reads_the_path_from_the_button():
+    messages, _ = run(ActionGuide(), tracker("browse", entities=[("facet_path", "offre=certifications;produit=qhn")]))
+    assert messages[0]["text"] == conv.LISTING
+    assert {b["title"] for b in messages[0]["buttons"]} >= {"Quel est le coût d'une certification ?"}
+
+
+def test_guide_action_with_non_string_path_restarts():
+    messages, _ = run(ActionGuide(), tracker("browse", entities=[("facet_path", {"offre": "mes"})]))
+    assert messages[0]["text"] == KB.facets[0].question
+
+
+def test_clicked_title_answers_and_sets_slots():
+    t = tracker("ask_qhn_iso_9001_13485", entities=[("via", "guide")])
+    messages, events = run(ActionAnswerQuestion(), t)
+    assert KB.answer("qhn_iso_9001_13485").text in messages[0]["text"]
+    assert messages[1]["text"] == conv.FEEDBACK_QUESTION
+    assert {(e["name"], e["value"]) for e in events} == {
+        ("last_answer_id", "qhn_iso_9001_13485"), ("last_answer_via", "guide")}
+
+
+def test_free_text_uses_the_nlu_ranking():
+    ranking = [{"name": "ask_fi_role_mandataire", "confidence": 0.95}, {"name": "greet", "confidence": 0.01}]
+    messages, events = run(ActionAnswerQuestion(), tracker("ask_fi_role_mandataire", "qui est mandataire", ranking=ranking))
+    assert KB.answer("fi_role_mandataire").text in messages[0]["text"]
+    assert ("last_answer_via", "free_text") in {(e["name"], e["value"]) for e in events}
+
+
+def test_unanswerable_first_message_gets_the_welcome_later_ones_not_found():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "out_of_scope", "confidence": 0.8}]
+    first, _ = run(ActionAnswerQuestion(), tracker("nlu_fallback", "blabla", ranking=ranking, user_turns=1))
+    later, _ = run(ActionAnswerQuestion(), tracker("nlu_fallback", "blabla", ranking=ranking, user_turns=3))
+    assert first[0]["text"] == conv.WELCOME
+    assert later[0]["text"] == conv.NOT_FOUND
+
+
+def test_feedback_action_appends_to_the_feedback_slot():
+    t = tracker("deny", entities=[("answer_id", "mes_fonctionnalites"), ("via", "guide")],
+                slots={"feedback": [{"answer_id": "old"}], "last_answer_id": "mes_fonctionnalites"})
+    messages, events = run(ActionFeedback(), t)
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["feedback"][0] == {"answer_id": "old"}
+    assert {k: slots["feedback"][1][k] for k in ("answer_id", "helpful", "via")} == {
+        "answer_id": "mes_fonctionnalites", "helpful": False, "via": "guide"}
+    assert messages[0]["text"] == conv.THANKS_NO
+    json.dumps(events)  # events must travel back to Rasa as JSON

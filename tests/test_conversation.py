@@ -1,0 +1,128 @@
+"""Replies as plain data: what the user sees at each step, without Rasa running."""
+import json
+from datetime import datetime, timezone
+
+from bot import conversation as conv
+from bot.knowledge import default_kb
+
+KB = default_kb()
+
+
+def _payload_entities(payload):
+    intent, _, rest = payload[1:].partition("{")
+    return intent, (json.loads("{" + rest) if rest else {})
+
+
+def test_welcome_then_first_question_with_buttons():
+    reply = conv.welcome(KB)
+    assert reply.messages[0].text == conv.WELCOME
+    question = reply.messages[1]
+    assert question.text == "Votre question concerne quel type d'offre ?"
+    titles = [b["title"] for b in question.buttons]
+    assert "Référencement Mon espace santé" in titles and titles[-1] == conv.SKIP_LABEL
+    assert conv.RESTART_LABEL not in titles  # nothing to restart yet
+
+
+def test_a_choice_leads_to_the_next_question_with_restart():
+    reply = conv.guide(KB, "offre=mes")
+    message = reply.messages[0]
+    assert message.text == "Votre question concerne quelle thématique ?"
+    assert [b["title"] for b in message.buttons][-2:] == [conv.SKIP_LABEL, conv.RESTART_LABEL]
+    intent, entities = _payload_entities(message.buttons[0]["payload"])
+    assert intent == "browse" and entities["facet_path"].startswith("offre=mes;thematique=")
+
+
+def test_listing_shows_titles_that_answer_in_one_click():
+    reply = conv.guide(KB, "offre=convergence")
+    message = reply.messages[0]
+    assert message.text == conv.LISTING
+    titles = {b["title"] for b in message.buttons} - {conv.RESTART_LABEL}
+    assert "Quels types de comptes un mandataire peut-il créer sur Convergence ?" in titles
+    click = next(b for b in message.buttons if b["title"].startswith("Quels types de comptes"))
+    intent, entities = _payload_entities(click["payload"])
+    assert intent == "ask_convergence_types_comptes" and entities == {"via": "guide"}
+
+
+def test_single_candidate_is_answered_directly():
+    reply = conv.guide(KB, "offre=certifications;produit=label_mcs")
+    assert "Suite à la labellisation d’un logiciel" in reply.messages[0].text
+    assert reply.messages[1].text == conv.FEEDBACK_QUESTION
+
+
+def test_answer_is_verbatim_with_title_link_and_feedback_buttons():
+    answer = KB.answer("mes_services_eligibles")
+    reply = conv.answer(KB, answer.id, conv.VIA_FREE_TEXT)
+    text = reply.messages[0].text
+    assert answer.text in text and answer.title in text and answer.url in text
+    assert "\n- applications mobiles ;\n- sites web." in text  # lists stay lists
+    assert "\n\n" not in text  # channels would split the answer into pieces
+    feedback = reply.messages[1]
+    assert feedback.text == "Cette réponse vous a-t-elle été utile ?"
+    assert [b["title"] for b in feedback.buttons] == ["Oui", "Non"]
+    assert _payload_entities(feedback.buttons[1]["payload"]) == (
+        "deny", {"answer_id": answer.id, "via": conv.VIA_FREE_TEXT})
+    assert reply.slots == {conv.SLOT_LAST_ANSWER: answer.id, conv.SLOT_LAST_VIA: conv.VIA_FREE_TEXT}
+
+
+def test_invalid_path_or_unknown_answer_restarts_politely():
+    reply = conv.guide(KB, "offre=inexistante")
+    assert reply.messages[0].text == conv.INVALID_CHOICE
+    assert reply.messages[1].text == KB.facets[0].question
+    reply = conv.answer(KB, "nope", conv.VIA_GUIDE)
+    assert reply.messages[0].text == conv.UNKNOWN_ANSWER and not reply.slots
+
+
+def _ranking(*pairs):
+    return [{"name": n, "confidence": c} for n, c in pairs]
+
+
+def test_confident_free_text_answers():
+    reply = conv.free_text(KB, _ranking(("ask_qhn_cout_certification", 0.93), ("ask_qhn_iso_9001_13485", 0.03)), False)
+    assert KB.answer("qhn_cout_certification").text in reply.messages[0].text
+    assert reply.slots[conv.SLOT_LAST_VIA] == conv.VIA_FREE_TEXT
+
+
+def test_close_candidates_ask_did_you_mean_with_three_titles():
+    reply = conv.free_text(KB, _ranking(
+        ("ask_mes_catalogue_definition", 0.45), ("ask_mes_avantages_referencement", 0.35),
+        ("ask_mes_services_eligibles", 0.12), ("ask_qhn_cout_certification", 0.05)), False)
+    message = reply.messages[0]
+    assert message.text == "Vouliez-vous dire… ?"
+    titles = [b["title"] for b in message.buttons]
+    assert titles[:3] == [KB.answer(i).title for i in
+                          ("mes_catalogue_definition", "mes_avantages_referencement", "mes_services_eligibles")]
+    assert not reply.slots
+
+
+def test_nothing_confident_says_so_and_offers_the_tree():
+    ranking = _ranking(("out_of_scope", 0.9), ("ask_qhn_cout_certification", 0.05))
+    later = conv.free_text(KB, ranking, first_turn=False)
+    assert later.messages[0].text == conv.NOT_FOUND
+    assert later.messages[-1].text == KB.facets[0].question
+    assert all(a.text not in m.text for m in later.messages for a in KB.answers)
+    first = conv.free_text(KB, ranking, first_turn=True)
+    assert first.messages[0].text == conv.WELCOME
+
+
+def test_feedback_is_recorded_for_the_answer_the_button_names():
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    reply = conv.feedback(KB, True, "qhn_cout_certification", "guide", "mes_fonctionnalites", "free_text",
+                          [{"answer_id": "x"}], now)
+    assert reply.slots[conv.SLOT_FEEDBACK] == [
+        {"answer_id": "x"},
+        {"answer_id": "qhn_cout_certification", "helpful": True, "via": "guide", "at": "2026-01-02T03:04:05+00:00"},
+    ]
+    assert reply.messages[0].text == conv.THANKS_YES
+
+
+def test_typed_no_applies_to_the_last_answer_and_offers_three_ways_out():
+    reply = conv.feedback(KB, False, None, None, "mes_fonctionnalites", "free_text", None)
+    record = reply.slots[conv.SLOT_FEEDBACK][-1]
+    assert (record["answer_id"], record["helpful"], record["via"]) == ("mes_fonctionnalites", False, "free_text")
+    titles = [b["title"] for b in reply.messages[0].buttons]
+    assert titles == ["Poser ma question autrement", "Parcourir la FAQ", "Contacter l'ANS"]
+
+
+def test_yes_without_any_answer_records_nothing():
+    reply = conv.feedback(KB, True, None, None, None, None, None)
+    assert reply.messages[0].text == conv.NO_PENDING_ANSWER and not reply.slots
