@@ -12,7 +12,7 @@ export PYTHONWARNINGS := ignore
 PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 
-.PHONY: setup sync train run shell test lock clean
+.PHONY: setup sync train run shell test report purge lock clean
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 est introuvable (Rasa 3.6 en a besoin)."; exit 1; }
@@ -43,10 +43,17 @@ shell: $(MODEL)  ## Rasa's terminal shell, custom actions included
 test: $(MODEL)  ## the whole suite
 	$(PY) -m pytest
 
+report: setup  ## maintainers' report: terminal tables + reports/ (CSV, HTML with charts); DAYS=N for the last N days
+	$(PY) -m bot.tools.report --out reports $(if $(DAYS),--days $(DAYS))
+
+purge: setup  ## RGPD: delete feedback, unanswered questions and conversations older than DAYS days
+	@test -n "$(DAYS)" || { echo "Usage : make purge DAYS=30"; exit 2; }
+	$(PY) -m bot.tools.purge --days $(DAYS)
+
 lock: setup  ## re-resolve requirements.txt from requirements.in
 	$(PY) -m pip install --quiet -r requirements.in
 	{ echo "# Pinned set, resolved from requirements.in on Python 3.10 (pip check clean). Regenerate with: make lock"; \
 	  $(PY) -m pip freeze; } > requirements.txt
 
 clean:
-	rm -rf models .rasa var
+	rm -rf models .rasa var/endpoints.*.yml  # var/*.db hold the feedback and conversations: see `make purge`

@@ -5,11 +5,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import conversation
+from bot import conversation, store
 from bot.knowledge import default_kb
 
 
-def _emit(dispatcher: CollectingDispatcher, reply: conversation.Reply) -> List[Dict[Text, Any]]:
+def _emit(dispatcher: CollectingDispatcher, reply: conversation.Reply, tracker: Tracker) -> List[Dict[Text, Any]]:
+    """Store the reply's records first (so nothing the user saw goes unrecorded), then reply."""
+    store.save(tracker.sender_id, reply.records)
     for message in reply.messages:
         dispatcher.utter_message(text=message.text, buttons=message.buttons or None)
     return [SlotSet(name, value) for name, value in reply.slots.items()]
@@ -36,7 +38,7 @@ class ActionWelcome(Action):
         return "action_welcome"
 
     def run(self, dispatcher, tracker, domain):
-        return _emit(dispatcher, conversation.welcome(default_kb()))
+        return _emit(dispatcher, conversation.welcome(default_kb()), tracker)
 
 
 class ActionGuide(Action):
@@ -46,7 +48,7 @@ class ActionGuide(Action):
         return "action_guide"
 
     def run(self, dispatcher, tracker, domain):
-        return _emit(dispatcher, conversation.guide(default_kb(), _entity(tracker, "facet_path") or ""))
+        return _emit(dispatcher, conversation.guide(default_kb(), _entity(tracker, "facet_path") or ""), tracker)
 
 
 class ActionAnswerQuestion(Action):
@@ -61,9 +63,10 @@ class ActionAnswerQuestion(Action):
         via = _entity(tracker, "via")
         if via in (conversation.VIA_GUIDE, conversation.VIA_SUGGESTION):
             answer = kb.answer_for_intent((message.get("intent") or {}).get("name"))
-            return _emit(dispatcher, conversation.answer(kb, answer.id if answer else None, via))
+            return _emit(dispatcher, conversation.answer(kb, answer.id if answer else None, via), tracker)
         ranking = message.get("intent_ranking") or []
-        return _emit(dispatcher, conversation.free_text(kb, ranking, first_turn=_user_turns(tracker) <= 1))
+        reply = conversation.free_text(kb, ranking, first_turn=_user_turns(tracker) <= 1, text=message.get("text") or "")
+        return _emit(dispatcher, reply, tracker)
 
 
 class ActionFeedback(Action):
@@ -82,4 +85,4 @@ class ActionFeedback(Action):
             last_via=tracker.get_slot(conversation.SLOT_LAST_VIA),
             history=tracker.get_slot(conversation.SLOT_FEEDBACK),
         )
-        return _emit(dispatcher, reply)
+        return _emit(dispatcher, reply, tracker)

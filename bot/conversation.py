@@ -46,13 +46,24 @@ class Message:
     buttons: List[Dict[str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Record:
+    """A fact for the maintainers' report, stored (bot/store.py) before the user sees the reply.
+
+    kind: "answer_shown" | "feedback" | "unanswered"; data: the matching `Store.record_*` arguments.
+    """
+    kind: str
+    data: Dict[str, Any]
+
+
 @dataclass
 class Reply:
     messages: List[Message] = field(default_factory=list)
     slots: Dict[str, Any] = field(default_factory=dict)
+    records: List[Record] = field(default_factory=list)
 
     def __add__(self, other: "Reply") -> "Reply":
-        return Reply(self.messages + other.messages, {**self.slots, **other.slots})
+        return Reply(self.messages + other.messages, {**self.slots, **other.slots}, self.records + other.records)
 
 
 def payload(intent: str, **entities: str) -> str:
@@ -129,16 +140,26 @@ def answer(kb: KnowledgeBase, answer_id: Optional[str], via: str) -> Reply:
     return Reply(
         [Message(format_answer(found)), feedback],
         {SLOT_LAST_ANSWER: found.id, SLOT_LAST_VIA: via},
+        [Record("answer_shown", {"answer_id": found.id, "via": via})],
     )
 
 
 # --- free text -------------------------------------------------------------------------
 
-def free_text(kb: KnowledgeBase, ranking: Sequence[dict], first_turn: bool) -> Reply:
-    """Answer, ask back, or say plainly that the FAQ has no answer."""
+def free_text(kb: KnowledgeBase, ranking: Sequence[dict], first_turn: bool, text: str = "") -> Reply:
+    """Answer, ask back, or say plainly that the FAQ has no answer.
+
+    A question not answered with confidence is kept (`text`, candidates) for the maintainers.
+    """
     decision = matching.decide(kb, ranking)
     if decision.kind == "answer":
         return answer(kb, decision.answer_ids[0], VIA_FREE_TEXT)
+    return _free_text_reply(kb, decision, first_turn) + Reply(records=[Record(
+        "unanswered", {"text": text or "", "kind": decision.kind, "candidates": [list(c) for c in decision.scores]},
+    )])
+
+
+def _free_text_reply(kb: KnowledgeBase, decision: "matching.Decision", first_turn: bool) -> Reply:
     if decision.kind == "suggest":
         buttons = [
             button(kb.answer(aid).title, kb.answer(aid).intent, via=VIA_SUGGESTION) for aid in decision.answer_ids
@@ -177,6 +198,7 @@ def feedback(
         "at": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
     }
     slots = {SLOT_FEEDBACK: list(history or []) + [record], SLOT_LAST_ANSWER: None}
+    stored = [Record("feedback", {"answer_id": target, "helpful": helpful, "via": record["via"]})]
     if helpful:
-        return Reply([Message(THANKS_YES, [BROWSE_BUTTON])], slots)
-    return Reply([Message(THANKS_NO, [REPHRASE_BUTTON, BROWSE_BUTTON, CONTACT_BUTTON])], slots)
+        return Reply([Message(THANKS_YES, [BROWSE_BUTTON])], slots, stored)
+    return Reply([Message(THANKS_NO, [REPHRASE_BUTTON, BROWSE_BUTTON, CONTACT_BUTTON])], slots, stored)

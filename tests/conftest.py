@@ -23,26 +23,34 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def output_dir() -> Path:
-    folder = ROOT / "test-output"
-    folder.mkdir(exist_ok=True)
-    return folder
+@pytest.fixture(scope="session", autouse=True)
+def tmp_databases(tmp_path_factory):
+    """Every test (and the servers it starts) writes to temporary SQLite files, never to var/."""
+    folder = tmp_path_factory.mktemp("databases")
+    urls = {"FAQ_STORE_URL": f"sqlite:///{folder / 'faq.db'}",
+            "FAQ_TRACKER_STORE_URL": f"sqlite:///{folder / 'tracker.db'}"}
+    saved = {name: os.environ.get(name) for name in urls}
+    os.environ.update(urls)
+    yield urls
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
-@pytest.fixture(scope="session")
-def bot_url(output_dir):
-    """Base URL of a running `rasa run` + action server on free ports (model from `make train`)."""
-    assert MODEL.exists(), "no trained model: run the tests through `make test`"
+def start_bot(log_path: Path, env: dict = None):
+    """`bot.tools.serve` on free ports; returns (process, base URL) once a first reply came back."""
     port, actions_port = free_port(), free_port()
-    log = open(output_dir / "server.log", "w")
+    log = open(log_path, "a")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.tools.serve", "--port", str(port), "--actions-port", str(actions_port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
+    log.close()
     url = f"http://127.0.0.1:{port}"
     try:
-        assert wait_http(url + "/", 300, process), "the Rasa server did not start: see test-output/server.log"
+        assert wait_http(url + "/", 300, process), f"the Rasa server did not start: see {log_path}"
         # the first message warms the model up
         deadline = time.monotonic() + 60
         while True:
@@ -53,11 +61,35 @@ def bot_url(output_dir):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)
+    except BaseException:
+        stop_bot(process)
+        raise
+    return process, url
+
+
+def stop_bot(process) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    folder = ROOT / "test-output"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def bot_url(output_dir, tmp_databases):
+    """Base URL of a running `rasa run` + action server on free ports (model from `make train`)."""
+    assert MODEL.exists(), "no trained model: run the tests through `make test`"
+    log_path = output_dir / "server.log"
+    log_path.write_text("")
+    process, url = start_bot(log_path)
+    try:
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop_bot(process)

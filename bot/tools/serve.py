@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import List, Optional
 
 import yaml
+from sqlalchemy.engine import make_url
+
+from bot import store
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var"
@@ -33,13 +36,24 @@ def _env() -> dict:
 
 
 def runtime_endpoints(actions_url: str, folder: Path = VAR) -> Path:
-    """endpoints.yml with the action server address of this run."""
+    """endpoints.yml with the action server address of this run and the tracker store's full URL."""
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {}
     endpoints.setdefault("action_endpoint", {})["url"] = actions_url
+    tracker_url = store.tracker_url(endpoints.get("tracker_store"))
+    if tracker_url:
+        store.prepare_sqlite(tracker_url)
+        # Rasa's SQLTrackerStore takes a full SQLAlchemy URL in `url`
+        endpoints["tracker_store"] = {"type": "SQL", "url": tracker_url}
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"endpoints.{os.getpid()}.yml"
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
+    path.chmod(0o600)  # may hold a database password
     return path
+
+
+def _safe(url: str) -> str:
+    """A database URL without its password, for the console."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> bool:
@@ -79,6 +93,12 @@ def main(argv=None) -> int:
         print(f"Modèle introuvable : {args.model}. Lancez `make train`.", file=sys.stderr)
         return 2
     env = _env()
+    try:
+        store.Store(store.store_url()).dispose()  # creates the tables; fails now rather than mid-conversation
+    except Exception as error:
+        print(f"Base des retours inaccessible ({_safe(store.store_url())}) : {error}", file=sys.stderr)
+        return 1
+    print(f"Retours et questions sans réponse : {_safe(store.store_url())}", flush=True)
     actions_url = os.environ.get("ACTION_SERVER_URL") or f"http://127.0.0.1:{args.actions_port}/webhook"
     endpoints = runtime_endpoints(actions_url)
     python = sys.executable

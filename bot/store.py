@@ -1,0 +1,276 @@
+"""What the FAQ maintainers need to improve the FAQ: feedback, answers shown, unanswered questions.
+
+Rows are written by the Rasa actions before the reply goes back to the user, in one short
+transaction each, through SQLAlchemy Core: an embedded SQLite file by default
+(`sqlite:///var/faq.db`, relative paths taken from the project folder), any SQLAlchemy URL
+(PostgreSQL...) through the FAQ_STORE_URL environment variable.
+
+Only what the report needs is kept: the conversation id, answer ids, Oui/Non, how the answer was
+reached, and the text of the questions the bot could not answer (see README, RGPD section).
+Times are naive UTC.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+STORE_URL_ENV = "FAQ_STORE_URL"
+TRACKER_URL_ENV = "FAQ_TRACKER_STORE_URL"
+DEFAULT_STORE_URL = "sqlite:///var/faq.db"
+DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
+TEXT_MAX = 500  # longer questions are cut: enough to understand them, less personal data kept
+SQLITE_BUSY_MS = 10_000
+
+VIAS = ("guide", "free_text", "suggestion")
+UNANSWERED_KINDS = ("suggest", "none")
+
+metadata = sa.MetaData()
+
+feedback = sa.Table(
+    "feedback", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False),
+    sa.Column("answer_id", sa.String(100), nullable=False, index=True),
+    sa.Column("helpful", sa.Boolean, nullable=False),
+    sa.Column("via", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False, index=True),
+)
+
+answers_shown = sa.Table(
+    "answers_shown", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False),
+    sa.Column("answer_id", sa.String(100), nullable=False, index=True),
+    sa.Column("via", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False, index=True),
+)
+
+unanswered = sa.Table(
+    "unanswered", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # "suggest" | "none"
+    sa.Column("candidates", sa.JSON, nullable=False),  # [[answer_id, score], ...] best first
+    sa.Column("created_at", sa.DateTime, nullable=False, index=True),
+)
+
+TABLES = (feedback, answers_shown, unanswered)
+TRACKER_EVENTS_TABLE = "events"  # Rasa's SQLTrackerStore; `timestamp` is a Unix time
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _naive_utc(at: Optional[datetime]) -> datetime:
+    if at is None:
+        return utcnow()
+    return at.astimezone(timezone.utc).replace(tzinfo=None) if at.tzinfo else at
+
+
+# --- URLs ------------------------------------------------------------------------------
+
+def resolve_url(url: str) -> str:
+    """A relative SQLite path is taken from the project folder (whatever the working folder)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return url
+    path = Path(parsed.database)
+    if not path.is_absolute():
+        path = ROOT / path
+    return str(parsed.set(database=str(path)))
+
+
+def store_url() -> str:
+    return resolve_url(os.environ.get(STORE_URL_ENV) or DEFAULT_STORE_URL)
+
+
+def tracker_url(tracker_config: Optional[Mapping[str, Any]]) -> Optional[str]:
+    """The URL of Rasa's SQL tracker store: FAQ_TRACKER_STORE_URL, else the endpoints.yml entry.
+
+    None when the tracker store is not an SQL one (then Rasa keeps conversations in memory).
+    """
+    if os.environ.get(TRACKER_URL_ENV):
+        return resolve_url(os.environ[TRACKER_URL_ENV])
+    if not tracker_config or str(tracker_config.get("type", "")).lower() != "sql":
+        return None
+    url = tracker_config.get("url")
+    if url and "://" in str(url):
+        return resolve_url(str(url))
+    built = sa.engine.URL.create(
+        str(tracker_config.get("dialect") or "sqlite"),
+        username=tracker_config.get("username"),
+        password=tracker_config.get("password"),
+        host=url or None,
+        port=tracker_config.get("port"),
+        database=str(tracker_config.get("db") or "rasa.db"),
+    )
+    return resolve_url(built.render_as_string(hide_password=False))
+
+
+def prepare_sqlite(url: str) -> None:
+    """Create the folder of a SQLite file and switch it to WAL (readers never block the writer).
+
+    WAL is a property of the file, so it also applies to Rasa's own connections to it.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    finally:
+        engine.dispose()
+
+
+def create_engine(url: str) -> Engine:
+    """Parameters (the users' questions) never appear in SQLAlchemy's logs or error messages."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, future=True)
+    prepare_sqlite(url)
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000}, hide_parameters=True,
+                              future=True)
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):  # every new connection waits instead of failing
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a commit survives a crash of the process
+        cursor.close()
+
+    return engine
+
+
+# --- what to persist -------------------------------------------------------------------
+
+def _candidates(candidates: Iterable[Sequence[Any]]) -> List[List[Any]]:
+    return [[str(aid), round(float(score), 4)] for aid, score in candidates]
+
+
+class Store:
+    """The maintainers' database. Each `record_*` call is one short transaction."""
+
+    def __init__(self, url: Optional[str] = None):
+        self.url = resolve_url(url) if url else store_url()
+        self.engine = create_engine(self.url)
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # writes
+
+    def record_feedback(self, conversation_id: str, answer_id: str, helpful: bool, via: str,
+                        at: Optional[datetime] = None) -> None:
+        self._insert(feedback, conversation_id=conversation_id, answer_id=answer_id, helpful=bool(helpful),
+                     via=_check(via, VIAS), created_at=_naive_utc(at))
+
+    def record_answer_shown(self, conversation_id: str, answer_id: str, via: str,
+                            at: Optional[datetime] = None) -> None:
+        self._insert(answers_shown, conversation_id=conversation_id, answer_id=answer_id,
+                     via=_check(via, VIAS), created_at=_naive_utc(at))
+
+    def record_unanswered(self, conversation_id: str, text: str, kind: str,
+                          candidates: Iterable[Sequence[Any]], at: Optional[datetime] = None) -> None:
+        self._insert(unanswered, conversation_id=conversation_id, text=(text or "").strip()[:TEXT_MAX],
+                     kind=_check(kind, UNANSWERED_KINDS), candidates=_candidates(candidates),
+                     created_at=_naive_utc(at))
+
+    def record(self, conversation_id: str, kind: str, data: Mapping[str, Any]) -> None:
+        """One `conversation.Record` (kind "feedback" | "answer_shown" | "unanswered")."""
+        writers = {"feedback": self.record_feedback, "answer_shown": self.record_answer_shown,
+                   "unanswered": self.record_unanswered}
+        writers[kind](conversation_id, **data)
+
+    def _insert(self, table: sa.Table, **values: Any) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(table.insert().values(**values))
+
+    # reads
+
+    def rows(self, table: sa.Table, since: Optional[datetime] = None) -> List[Dict[str, Any]]:
+        query = sa.select(table).order_by(table.c.id)
+        if since is not None:
+            query = query.where(table.c.created_at >= _naive_utc(since))
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def counts(self) -> Dict[str, int]:
+        with self.engine.connect() as connection:
+            return {t.name: connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                    for t in TABLES}
+
+    # RGPD
+
+    def purge(self, days: float, now: Optional[datetime] = None) -> Dict[str, int]:
+        """Delete every row older than `days` days; returns the number deleted per table."""
+        cutoff = _naive_utc(now) - timedelta(days=days)
+        deleted = {}
+        with self.engine.begin() as connection:
+            for table in TABLES:
+                deleted[table.name] = connection.execute(table.delete().where(table.c.created_at < cutoff)).rowcount
+        return deleted
+
+
+def _check(value: str, allowed: Tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{value!r} is not one of {allowed}")
+    return value
+
+
+def purge_tracker_store(url: str, days: float, now: Optional[datetime] = None) -> int:
+    """Delete Rasa's conversation events older than `days` days (they hold every message typed).
+
+    A conversation still going on keeps its recent events, so it goes on.
+    """
+    cutoff = (_naive_utc(now) - timedelta(days=days)).replace(tzinfo=timezone.utc).timestamp()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        return 0  # no conversation kept yet
+    engine = sa.create_engine(url, hide_parameters=True, future=True)
+    try:
+        if not sa.inspect(engine).has_table(TRACKER_EVENTS_TABLE):
+            return 0
+        events = sa.Table(TRACKER_EVENTS_TABLE, sa.MetaData(), autoload_with=engine)
+        with engine.begin() as connection:
+            return connection.execute(events.delete().where(events.c.timestamp < cutoff)).rowcount
+    finally:
+        engine.dispose()
+
+
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=None)
+def _store_for(url: str) -> Store:
+    return Store(url)
+
+
+def default_store() -> Store:
+    """The store of FAQ_STORE_URL (or var/faq.db), opened once per process."""
+    with _lock:
+        return _store_for(store_url())
+
+
+def save(conversation_id: str, records: Iterable[Any], store: Optional[Store] = None) -> None:
+    """Write `conversation.Record`s; a database failure is logged (no message text) and never
+    keeps the user from getting the reply."""
+    for record in records:
+        try:
+            (store or default_store()).record(conversation_id, record.kind, record.data)
+        except Exception as error:  # the user's answer matters more than the statistics
+            logger.error("Could not store a %s record for conversation %s: %s", record.kind, conversation_id, error)

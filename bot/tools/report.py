@@ -1,0 +1,375 @@
+"""The maintainers' report: which answers help, which questions the FAQ does not answer yet.
+
+    python -m bot.tools.report [--days N] [--out reports] [--url URL]
+
+Prints the tables in the terminal; with --out, also writes two CSV files (";"-separated, UTF-8
+with BOM: they open as columns in a French Excel) and a self-contained HTML page with bar charts.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import collections
+import csv
+import html
+import io
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import sqlalchemy as sa
+
+from bot import store as store_module
+from bot.knowledge import KnowledgeBase, default_kb
+from bot.store import Store
+
+VIA_LABELS = {"guide": "guide", "free_text": "texte libre", "suggestion": "suggestion"}
+MIN_OPINIONS = 3  # below this many Oui/Non, a helpful % says little
+LOW_HELPFUL_PCT = 50.0
+NEXT_STEPS = 8
+TITLE_WIDTH = 48
+
+
+# --- figures ---------------------------------------------------------------------------
+
+@dataclass
+class AnswerStat:
+    answer_id: str
+    title: str
+    shown: int = 0
+    by_via: Dict[str, int] = field(default_factory=dict)
+    yes: int = 0
+    no: int = 0
+
+    @property
+    def opinions(self) -> int:
+        return self.yes + self.no
+
+    @property
+    def helpful_pct(self) -> Optional[float]:
+        return round(100.0 * self.yes / self.opinions, 1) if self.opinions else None
+
+
+@dataclass
+class UnansweredGroup:
+    key: str  # the normalised question
+    example: str  # its most frequent spelling
+    count: int
+    no_candidate: int  # "je ne sais pas" replies
+    suggested: int  # "Vouliez-vous dire… ?" replies
+    best_candidate: Optional[str]  # the answer most often ranked first
+    mean_score: Optional[float]  # of that candidate, when ranked first
+    last_seen: datetime
+
+
+def normalise(text: str) -> str:
+    """Lowercase, no accents, no punctuation, single spaces: "Coût QHN ?" and "cout qhn" group."""
+    text = unicodedata.normalize("NFKD", (text or "").replace("’", "'").lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[^\w]+", " ", text)
+    return " ".join(text.replace("_", " ").split())
+
+
+def answer_stats(store: Store, kb: KnowledgeBase, since: Optional[datetime] = None) -> List[AnswerStat]:
+    """One line per FAQ answer (never shown ones too), plus answers since removed from the FAQ."""
+    stats = {a.id: AnswerStat(a.id, a.title) for a in kb.answers}
+
+    def stat(answer_id: str) -> AnswerStat:
+        return stats.setdefault(answer_id, AnswerStat(answer_id, f"{answer_id} (retirée de la FAQ)"))
+
+    shown, feedback = store_module.answers_shown, store_module.feedback
+    with store.engine.connect() as connection:
+        query = sa.select(shown.c.answer_id, shown.c.via, sa.func.count()).group_by(shown.c.answer_id, shown.c.via)
+        for answer_id, via, count in connection.execute(_since(query, shown, since)):
+            stat(answer_id).by_via[via] = count
+            stat(answer_id).shown += count
+        query = sa.select(feedback.c.answer_id, feedback.c.helpful, sa.func.count()).group_by(
+            feedback.c.answer_id, feedback.c.helpful)
+        for answer_id, helpful, count in connection.execute(_since(query, feedback, since)):
+            if helpful:
+                stat(answer_id).yes += count
+            else:
+                stat(answer_id).no += count
+    return sorted(stats.values(), key=lambda s: (-s.shown, -s.opinions, s.title))
+
+
+def unanswered_groups(store: Store, since: Optional[datetime] = None) -> List[UnansweredGroup]:
+    """Questions not answered with confidence, grouped by normalised text, most frequent first."""
+    table = store_module.unanswered
+    rows: Dict[str, list] = collections.defaultdict(list)
+    with store.engine.connect() as connection:
+        query = sa.select(table.c.text, table.c.kind, table.c.candidates, table.c.created_at)
+        for row in connection.execute(_since(query, table, since)):
+            key = normalise(row.text)
+            if key:
+                rows[key].append(row)
+    groups = []
+    for key, items in rows.items():
+        firsts = [tuple(r.candidates[0]) for r in items if r.candidates]
+        best = collections.Counter(aid for aid, _ in firsts).most_common(1)
+        best_id = best[0][0] if best else None
+        scores = [score for aid, score in firsts if aid == best_id]
+        groups.append(UnansweredGroup(
+            key=key,
+            example=collections.Counter(r.text for r in items).most_common(1)[0][0],
+            count=len(items),
+            no_candidate=sum(r.kind == "none" for r in items),
+            suggested=sum(r.kind == "suggest" for r in items),
+            best_candidate=best_id,
+            mean_score=round(sum(scores) / len(scores), 2) if scores else None,
+            last_seen=max(r.created_at for r in items),
+        ))
+    return sorted(groups, key=lambda g: (-g.count, -g.last_seen.timestamp(), g.key))
+
+
+def _since(query, table: sa.Table, since: Optional[datetime]):
+    return query if since is None else query.where(table.c.created_at >= since)
+
+
+def next_steps(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], kb: KnowledgeBase,
+               limit: int = NEXT_STEPS) -> List[str]:
+    """What to add or fix next, the most asked first."""
+    steps: List[Tuple[int, str]] = []
+    for group in groups:
+        times = _times(group.count)
+        if group.suggested > group.no_candidate and group.best_candidate and kb.answer(group.best_candidate):
+            title = _cut(kb.answer(group.best_candidate).title, 90)
+            steps.append((group.count, f"Apprendre « {_cut(group.example, 120)} » ({times}) comme formulation de « {title} », "
+                                       f"si c'est bien la bonne réponse ; sinon, ajouter une réponse."))
+        else:
+            steps.append((group.count, f"Ajouter une réponse à « {_cut(group.example, 120)} » ({times}, sans réponse)."))
+    for stat in stats:
+        if stat.opinions >= MIN_OPINIONS and stat.helpful_pct is not None and stat.helpful_pct < LOW_HELPFUL_PCT:
+            steps.append((stat.opinions, f"Revoir la réponse « {_cut(stat.title, 90)} » : {stat.helpful_pct:g} % utile "
+                                         f"sur {stat.opinions} avis."))
+    steps.sort(key=lambda item: -item[0])
+    return [text for _, text in steps[:limit]]
+
+
+def _times(count: int) -> str:
+    return "1 fois" if count == 1 else f"{count} fois"
+
+
+# --- terminal --------------------------------------------------------------------------
+
+def _cut(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], text_columns: Sequence[int] = (0,)) -> str:
+    """Plain-text table: text left-aligned, figures right-aligned."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row):
+        return "  ".join(c.ljust(w) if i in text_columns else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+
+    return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]])
+
+
+def _pct(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:g} %"
+
+
+def render_text(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], steps: Sequence[str],
+                period: str, top: int) -> str:
+    shown = sum(s.shown for s in stats)
+    yes, opinions = sum(s.yes for s in stats), sum(s.opinions for s in stats)
+    parts = [
+        f"Rapport de la FAQ des industriels ({period})",
+        f"Réponses affichées : {shown} ; avis : {opinions} ({_pct(round(100 * yes / opinions, 1) if opinions else None)} "
+        f"utiles) ; questions sans réponse sûre : {sum(g.count for g in groups)}",
+        "",
+        "Réponses",
+        _table(
+            ["Réponse", "Affichée", "guide", "texte", "sugg.", "Oui", "Non", "% utile"],
+            [[_cut(s.title, TITLE_WIDTH), s.shown, s.by_via.get("guide", 0), s.by_via.get("free_text", 0),
+              s.by_via.get("suggestion", 0), s.yes, s.no, _pct(s.helpful_pct)] for s in stats],
+        ),
+        "",
+        f"Questions sans réponse sûre (les {top} plus fréquentes)",
+        _table(
+            ["Question", "Fois", "Sans rép.", "Sugg.", "Meilleure candidate", "Score"],
+            [[_cut(g.example, TITLE_WIDTH), g.count, g.no_candidate, g.suggested, g.best_candidate or "-",
+              "-" if g.mean_score is None else f"{g.mean_score:.2f}"] for g in groups[:top]],
+            text_columns=(0, 4),
+        ) if groups else "(aucune)",
+        "",
+        "À ajouter ou revoir ensuite",
+    ]
+    parts += [f"{i}. {step}" for i, step in enumerate(steps, 1)] or ["(rien à signaler)"]
+    return "\n".join(parts)
+
+
+# --- CSV -------------------------------------------------------------------------------
+
+def _cell(value: object) -> object:
+    """A user's text starting with = + - @ would run as a formula in a spreadsheet."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(headers)
+        writer.writerows([[_cell(c) for c in row] for row in rows])
+
+
+def answers_rows(stats: Sequence[AnswerStat]) -> List[list]:
+    return [[s.answer_id, s.title, s.shown, s.by_via.get("guide", 0), s.by_via.get("free_text", 0),
+             s.by_via.get("suggestion", 0), s.yes, s.no, "" if s.helpful_pct is None else s.helpful_pct]
+            for s in stats]
+
+
+ANSWERS_HEADERS = ["answer_id", "titre", "affichages", "via_guide", "via_texte_libre", "via_suggestion",
+                   "oui", "non", "pct_utile"]
+UNANSWERED_HEADERS = ["question_normalisee", "exemple", "nombre", "sans_reponse", "avec_suggestions",
+                      "meilleure_candidate", "score_moyen", "derniere_fois_utc"]
+
+
+def unanswered_rows(groups: Sequence[UnansweredGroup]) -> List[list]:
+    return [[g.key, g.example, g.count, g.no_candidate, g.suggested, g.best_candidate or "",
+             "" if g.mean_score is None else g.mean_score, g.last_seen.isoformat(timespec="seconds")]
+            for g in groups]
+
+
+# --- HTML ------------------------------------------------------------------------------
+
+def _chart(labels: Sequence[str], series: Sequence[Tuple[str, Sequence[float], str]], xlabel: str,
+           xmax: Optional[float] = None) -> str:
+    """A horizontal (stacked) bar chart as a base64 PNG: nothing a user typed is parsed by the page."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    safe = [_cut(label, 60).replace("$", r"\$") for label in labels]  # "$" would start math text
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(labels) + 1.2))
+    left = [0.0] * len(labels)
+    for name, values, color in series:
+        ax.barh(range(len(labels)), values, left=left, label=name, color=color)
+        left = [a + b for a, b in zip(left, values)]
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(safe, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_xlim(0, xmax or max(max(left, default=0), 1) * 1.08)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for y, total in enumerate(left):
+        ax.text(total, y, f" {total:g}", va="center", fontsize=8)
+    if len(series) > 1:
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(series), fontsize=8, frameon=False)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return '<img alt="graphique" src="data:image/png;base64,' + base64.b64encode(buffer.getvalue()).decode() + '">'
+
+
+def _html_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if c is None else str(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_html(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], steps: Sequence[str],
+                period: str, top: int) -> str:
+    used = [s for s in stats if s.shown or s.opinions]
+    sections = [f"<h1>FAQ des industriels : retours et questions sans réponse</h1><p>{html.escape(period)}</p>"]
+    sections.append("<h2>À ajouter ou revoir ensuite</h2>" + (
+        "<ol>" + "".join(f"<li>{html.escape(s)}</li>" for s in steps) + "</ol>" if steps else "<p>Rien à signaler.</p>"))
+    sections.append("<h2>Réponses affichées et avis</h2>")
+    if used:
+        sections.append(_chart(
+            [s.title for s in used],
+            [("utile", [s.yes for s in used], "#2e7d32"), ("pas utile", [s.no for s in used], "#c62828"),
+             ("sans avis", [max(s.shown - s.opinions, 0) for s in used], "#9e9e9e")],
+            "affichages",
+        ))
+        rated = [s for s in used if s.opinions]
+        if rated:
+            sections.append("<h3>% utile (réponses ayant reçu un avis)</h3>")
+            sections.append(_chart([f"{s.title} ({s.opinions} avis)" for s in rated],
+                                   [("% utile", [s.helpful_pct for s in rated], "#1565c0")], "% utile", xmax=100))
+    else:
+        sections.append("<p>Aucune réponse affichée sur la période.</p>")
+    sections.append(_html_table(["Réponse", "Affichée", "guide", "texte libre", "suggestion", "Oui", "Non", "% utile"],
+                                [[s.title, s.shown, s.by_via.get("guide", 0), s.by_via.get("free_text", 0),
+                                  s.by_via.get("suggestion", 0), s.yes, s.no, _pct(s.helpful_pct)] for s in stats]))
+    sections.append(f"<h2>Questions sans réponse sûre (les {top} plus fréquentes)</h2>")
+    if groups:
+        shown = groups[:top]
+        sections.append(_chart([g.example for g in shown], [("fois", [g.count for g in shown], "#ef6c00")],
+                               "nombre de fois"))
+        sections.append(_html_table(
+            ["Question (exemple)", "Fois", "Sans réponse", "Avec suggestions", "Meilleure candidate", "Score moyen"],
+            [[g.example, g.count, g.no_candidate, g.suggested, g.best_candidate or "-",
+              "-" if g.mean_score is None else f"{g.mean_score:.2f}"] for g in shown]))
+    else:
+        sections.append("<p>Aucune sur la période.</p>")
+    sections.append("<p><small>Les questions sont celles que les utilisateurs ont tapées : elles peuvent contenir "
+                    "des données personnelles. Ne diffusez pas ce rapport au-delà des responsables de la FAQ.</small></p>")
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}"
+             "th{background:#f0f0f0}td{white-space:nowrap}td:first-child{white-space:normal}td:not(:first-child){text-align:right}img{max-width:100%}")
+    return ("<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
+            "<title>Rapport FAQ des industriels</title>"
+            f"<style>{style}</style></head><body>" + "".join(sections) + "</body></html>")
+
+
+# --- command line ----------------------------------------------------------------------
+
+@dataclass
+class Report:
+    stats: List[AnswerStat]
+    groups: List[UnansweredGroup]
+    steps: List[str]
+    period: str
+
+
+def build(store: Store, kb: KnowledgeBase, days: Optional[float] = None,
+          now: Optional[datetime] = None) -> Report:
+    now = now or store_module.utcnow()
+    since = now - timedelta(days=days) if days else None
+    stats, groups = answer_stats(store, kb, since), unanswered_groups(store, since)
+    period = (f"{days:g} derniers jours" if days else "toute la période conservée") + \
+        f", au {now.strftime('%d/%m/%Y %H:%M')} UTC"
+    return Report(stats, groups, next_steps(stats, groups, kb), period)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="database URL (default: FAQ_STORE_URL, else sqlite:///var/faq.db)")
+    parser.add_argument("--days", type=float, help="only the last N days")
+    parser.add_argument("--top", type=int, default=20, help="how many unanswered questions to list")
+    parser.add_argument("--out", type=Path, help="folder for reponses.csv, questions_sans_reponse.csv, rapport.html")
+    args = parser.parse_args(argv)
+
+    store = Store(args.url)
+    try:
+        report = build(store, default_kb(), args.days)
+    finally:
+        store.dispose()
+    print(render_text(report.stats, report.groups, report.steps, report.period, args.top))
+    if args.out:
+        write_csv(args.out / "reponses.csv", ANSWERS_HEADERS, answers_rows(report.stats))
+        write_csv(args.out / "questions_sans_reponse.csv", UNANSWERED_HEADERS, unanswered_rows(report.groups))
+        page = args.out / "rapport.html"
+        page.write_text(render_html(report.stats, report.groups, report.steps, report.period, args.top),
+                        encoding="utf-8")
+        print(f"\nExports : {args.out / 'reponses.csv'}, {args.out / 'questions_sans_reponse.csv'}, {page}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

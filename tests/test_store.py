@@ -1,0 +1,302 @@
+"""The maintainers' database on a real SQLite file: records, concurrency, restart, purge, report."""
+import asyncio
+import csv
+import logging
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from actions.actions import ActionAnswerQuestion, ActionFeedback
+from bot import conversation as conv
+from bot import store as store_module
+from bot.knowledge import default_kb
+from bot.store import Store
+from bot.tools import purge as purge_tool
+from bot.tools import report
+from tests.test_actions import run, tracker
+
+KB = default_kb()
+NOW = datetime(2025, 6, 1, 12, 0, 0)
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'faq.db'}"
+
+
+@pytest.fixture
+def store(db_url):
+    s = Store(db_url)
+    yield s
+    s.dispose()
+
+
+def test_records_land_with_what_the_report_needs_and_nothing_more(store):
+    store.record_answer_shown("c1", "qhn_cout_certification", "guide")
+    store.record_feedback("c1", "qhn_cout_certification", True, "guide")
+    store.record_unanswered("c2", "  Quel est le prix du DMP ?  " + "x" * 1000, "suggest",
+                            [("mes_services_eligibles", 0.41234567), ("qhn_cout_certification", 0.2)])
+    shown, = store.rows(store_module.answers_shown)
+    fb, = store.rows(store_module.feedback)
+    question, = store.rows(store_module.unanswered)
+    assert {k: shown[k] for k in ("conversation_id", "answer_id", "via")} == {
+        "conversation_id": "c1", "answer_id": "qhn_cout_certification", "via": "guide"}
+    assert fb["helpful"] is True and fb["via"] == "guide"
+    assert set(fb) == {"id", "conversation_id", "answer_id", "helpful", "via", "created_at"}  # no text
+    assert question["text"].startswith("Quel est le prix du DMP ?") and len(question["text"]) == store_module.TEXT_MAX
+    assert question["kind"] == "suggest"
+    assert question["candidates"] == [["mes_services_eligibles", 0.4123], ["qhn_cout_certification", 0.2]]
+    assert abs(shown["created_at"] - store_module.utcnow()) < timedelta(seconds=30)
+
+
+def test_bad_values_are_refused(store):
+    with pytest.raises(ValueError):
+        store.record_feedback("c", "x", True, "somewhere")
+    with pytest.raises(ValueError):
+        store.record_unanswered("c", "q", "answer", [])
+    assert store.counts() == {"feedback": 0, "answers_shown": 0, "unanswered": 0}
+
+
+def test_sqlite_file_is_in_wal_mode(store):
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_rows_survive_closing_and_reopening_the_database(db_url):
+    first = Store(db_url)
+    first.record_feedback("c1", "mes_fonctionnalites", False, "free_text")
+    first.dispose()
+    again = Store(db_url)
+    assert [(r["answer_id"], r["helpful"]) for r in again.rows(store_module.feedback)] == [("mes_fonctionnalites", False)]
+    again.dispose()
+
+
+def test_concurrent_writers_in_threads_lose_no_row(store, db_url):
+    others = [Store(db_url) for _ in range(3)]  # separate connections contend for the file lock
+    stores = [store] + others
+    start = threading.Barrier(8)
+
+    def write(n):
+        start.wait()
+        s = stores[n % len(stores)]
+        for i in range(40):
+            s.record_answer_shown(f"c{n}", "mes_fonctionnalites", "guide")
+            s.record_feedback(f"c{n}", "mes_fonctionnalites", i % 2 == 0, "guide")
+        return n
+
+    with ThreadPoolExecutor(8) as pool:
+        assert sorted(pool.map(write, range(8))) == list(range(8))
+    for s in others:
+        s.dispose()
+    assert store.counts() == {"feedback": 320, "answers_shown": 320, "unanswered": 0}
+
+
+def _write_from_process(args):
+    url, n = args
+    s = Store(url)
+    for i in range(30):
+        s.record_unanswered(f"p{n}", f"question {n}-{i}", "none", [])
+    s.dispose()
+    return os.getpid()
+
+
+def test_concurrent_writers_in_processes_lose_no_row(store, db_url):
+    with ProcessPoolExecutor(3) as pool:
+        pids = set(pool.map(_write_from_process, [(db_url, n) for n in range(6)]))
+    assert len(pids) >= 2
+    assert store.counts()["unanswered"] == 180
+
+
+def test_purge_removes_only_rows_older_than_the_limit(store):
+    for at in (NOW - timedelta(days=40), NOW - timedelta(days=31), NOW - timedelta(days=29), NOW):
+        store.record_answer_shown("c", "mes_fonctionnalites", "guide", at=at)
+        store.record_feedback("c", "mes_fonctionnalites", True, "guide", at=at)
+        store.record_unanswered("c", f"question du {at:%d/%m}", "none", [], at=at)
+    deleted = store.purge(30, now=NOW)
+    assert deleted == {"feedback": 2, "answers_shown": 2, "unanswered": 2}
+    assert [r["text"] for r in store.rows(store_module.unanswered)] == ["question du 03/05", "question du 01/06"]
+    assert {r["created_at"] for r in store.rows(store_module.feedback)} == {NOW - timedelta(days=29), NOW}
+
+
+def test_purge_of_rasa_conversation_history(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    now = datetime.now(timezone.utc)
+    tracker_store = SQLTrackerStore(Domain.empty(), host=url)
+    conversation = DialogueStateTracker.from_events("c1", [
+        UserUttered("ancien message", timestamp=(now - timedelta(days=45)).timestamp()),
+        UserUttered("message récent", timestamp=(now - timedelta(days=2)).timestamp()),
+    ])
+    asyncio.run(tracker_store.save(conversation))
+    tracker_store.engine.dispose()
+    assert store_module.purge_tracker_store(url, 30) == 1
+    kept = asyncio.run(SQLTrackerStore(Domain.empty(), host=url).retrieve("c1"))
+    assert [e.text for e in kept.events if isinstance(e, UserUttered)] == ["message récent"]
+
+
+def test_purge_command_purges_both_databases(tmp_path, capsys):
+    url, tracker = f"sqlite:///{tmp_path / 'faq.db'}", f"sqlite:///{tmp_path / 'tracker.db'}"
+    s = Store(url)
+    s.record_feedback("c", "mes_fonctionnalites", True, "guide", at=store_module.utcnow() - timedelta(days=10))
+    s.record_feedback("c", "mes_fonctionnalites", False, "guide")
+    engine = sa.create_engine(tracker)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE events (id INTEGER PRIMARY KEY, timestamp FLOAT)")
+        connection.exec_driver_sql("INSERT INTO events (timestamp) VALUES (?), (?)",
+                                   ((datetime.now(timezone.utc) - timedelta(days=10)).timestamp(),
+                                    datetime.now(timezone.utc).timestamp()))
+    assert purge_tool.main(["--days", "7", "--url", url, "--tracker-url", tracker]) == 0
+    assert "feedback 1" in capsys.readouterr().out
+    assert [r["helpful"] for r in s.rows(store_module.feedback)] == [False]
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT COUNT(*) FROM events").scalar() == 1
+    s.dispose()
+    engine.dispose()
+
+
+def test_urls_relative_sqlite_paths_and_tracker_store_config(monkeypatch):
+    assert store_module.resolve_url("sqlite:///var/x.db") == f"sqlite:///{store_module.ROOT / 'var' / 'x.db'}"
+    assert store_module.resolve_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+    assert store_module.resolve_url("postgresql://u:p@h/faq") == "postgresql://u:p@h/faq"
+    monkeypatch.delenv(store_module.TRACKER_URL_ENV, raising=False)
+    assert store_module.tracker_url({"type": "SQL", "dialect": "sqlite", "db": "var/t.db"}) == \
+        f"sqlite:///{store_module.ROOT / 'var' / 't.db'}"
+    assert store_module.tracker_url({"type": "redis"}) is None
+    monkeypatch.setenv(store_module.TRACKER_URL_ENV, "postgresql://u:p@h/conv")
+    assert store_module.tracker_url({"type": "SQL", "db": "var/t.db"}) == "postgresql://u:p@h/conv"
+
+
+# --- what the replies ask to store, and the actions storing it -------------------------
+
+def test_replies_carry_their_records():
+    shown = conv.answer(KB, "mes_fonctionnalites", conv.VIA_GUIDE)
+    assert shown.records == [conv.Record("answer_shown", {"answer_id": "mes_fonctionnalites", "via": "guide"})]
+    unsure = conv.free_text(KB, [{"name": "ask_mes_fonctionnalites", "confidence": 0.4},
+                                 {"name": "ask_mes_donnees_disponibles", "confidence": 0.35}], False, text="quoi ?")
+    assert unsure.records == [conv.Record("unanswered", {
+        "text": "quoi ?", "kind": "suggest",
+        "candidates": [["mes_fonctionnalites", 0.4], ["mes_donnees_disponibles", 0.35]]})]
+    sure = conv.free_text(KB, [{"name": "ask_mes_fonctionnalites", "confidence": 0.95}], False, text="fonctions MES")
+    assert [r.kind for r in sure.records] == ["answer_shown"]
+    thanks = conv.feedback(KB, False, "mes_fonctionnalites", "suggestion", None, None, None)
+    assert thanks.records == [conv.Record("feedback", {"answer_id": "mes_fonctionnalites", "helpful": False,
+                                                       "via": "suggestion"})]
+    assert conv.feedback(KB, True, None, None, None, None, None).records == []  # nothing to rate
+
+
+def test_actions_write_before_returning(tmp_databases):
+    s = store_module.default_store()
+    assert s.url == store_module.resolve_url(tmp_databases["FAQ_STORE_URL"])
+    before = s.counts()
+    ranking = [{"name": "out_of_scope", "confidence": 0.9}]
+    run(ActionAnswerQuestion(), tracker("out_of_scope", "la recette de la tarte ?", ranking=ranking, user_turns=2))
+    run(ActionFeedback(), tracker("affirm", entities=[("answer_id", "mes_fonctionnalites"), ("via", "guide")]))
+    after = s.counts()
+    assert after["unanswered"] == before["unanswered"] + 1 and after["feedback"] == before["feedback"] + 1
+    last = s.rows(store_module.unanswered)[-1]
+    assert (last["conversation_id"], last["text"], last["kind"]) == ("test-sender", "la recette de la tarte ?", "none")
+
+
+def test_a_database_failure_is_logged_without_the_text_and_the_reply_still_goes(store, caplog):
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE unanswered")
+    reply = conv.free_text(KB, [], False, text="mon numéro est 0612345678")
+    with caplog.at_level(logging.ERROR, logger="bot.store"):
+        store_module.save("conv-42", reply.records, store=store)
+    assert "conv-42" in caplog.text and "unanswered" in caplog.text
+    assert "0612345678" not in caplog.text
+
+
+# --- the report ------------------------------------------------------------------------
+
+def _fill(s: Store) -> None:
+    for via in ("guide", "guide", "suggestion"):
+        s.record_answer_shown("c1", "qhn_cout_certification", via, at=NOW)
+    s.record_feedback("c1", "qhn_cout_certification", True, "guide", at=NOW)
+    s.record_feedback("c2", "qhn_cout_certification", True, "guide", at=NOW)
+    s.record_feedback("c3", "qhn_cout_certification", False, "suggestion", at=NOW)
+    for _ in range(3):
+        s.record_answer_shown("c4", "mes_fonctionnalites", "free_text", at=NOW)
+        s.record_feedback("c4", "mes_fonctionnalites", False, "free_text", at=NOW)
+    s.record_unanswered("c5", "Combien coûte le DMP ?", "none", [], at=NOW)
+    s.record_unanswered("c6", "combien coute le dmp", "none", [["mes_services_eligibles", 0.05]], at=NOW)
+    s.record_unanswered("c7", "COMBIEN   coûte le DMP ?!", "none", [], at=NOW - timedelta(days=20))
+    s.record_unanswered("c8", "délai QHN ?", "suggest", [["qhn_processus_tiers", 0.42], ["qhn_cout_certification", 0.3]],
+                        at=NOW)
+    s.record_unanswered("c9", "<script>alert(1)</script>", "none", [], at=NOW)
+    s.record_unanswered("c9", "=HYPERLINK(\"http://x\")", "none", [], at=NOW)
+
+
+def test_normalise_groups_spellings_of_one_question():
+    assert report.normalise("  Combien COÛTE l’accès au DMP ?! ") == "combien coute l acces au dmp"
+    assert report.normalise("combien coute l'acces au dmp") == "combien coute l acces au dmp"
+    assert report.normalise("?!") == ""
+
+
+def test_report_figures(store):
+    _fill(store)
+    built = report.build(store, KB, now=NOW + timedelta(hours=1))
+    stats = {s.answer_id: s for s in built.stats}
+    cost = stats["qhn_cout_certification"]
+    assert (cost.shown, cost.by_via, cost.yes, cost.no, cost.helpful_pct) == (
+        3, {"guide": 2, "suggestion": 1}, 2, 1, 66.7)
+    assert stats["mes_fonctionnalites"].helpful_pct == 0.0
+    assert stats["mes_donnees_disponibles"].shown == 0 and stats["mes_donnees_disponibles"].helpful_pct is None
+    assert len(built.stats) == len(KB.answers)
+    top = built.groups[0]
+    assert (top.key, top.count, top.no_candidate, top.example) == ("combien coute le dmp", 3, 3, "Combien coûte le DMP ?")
+    delay = next(g for g in built.groups if g.key == "delai qhn")
+    assert (delay.suggested, delay.best_candidate, delay.mean_score) == (1, "qhn_processus_tiers", 0.42)
+    assert built.steps[0].startswith("Ajouter une réponse à « Combien coûte le DMP ? » (3 fois")
+    assert any("Revoir la réponse « " + KB.answer("mes_fonctionnalites").title in s and "0 % utile sur 3 avis" in s
+               for s in built.steps)
+    assert any(s.startswith("Apprendre « délai QHN ? »") and KB.answer("qhn_processus_tiers").title[:60] in s
+               for s in built.steps)
+    # cost: 2 Oui out of 3 is above the bar
+    assert not any("Revoir" in s and KB.answer("qhn_cout_certification").title in s for s in built.steps)
+    recent = report.build(store, KB, days=7, now=NOW + timedelta(hours=1))
+    assert next(g for g in recent.groups if g.key == "combien coute le dmp").count == 2
+
+
+def test_report_command_prints_and_exports(db_url, tmp_path, capsys):
+    s = Store(db_url)
+    _fill(s)
+    s.dispose()
+    out = tmp_path / "reports"
+    assert report.main(["--url", db_url, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    cost_title = KB.answer("qhn_cout_certification").title
+    assert any(line.startswith(cost_title[:40]) and line.split()[-2:] == ["66.7", "%"] for line in printed.splitlines())
+    assert "Combien coûte le DMP ?" in printed and "À ajouter ou revoir ensuite" in printed
+
+    with (out / "reponses.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {r["answer_id"]: r for r in csv.DictReader(handle, delimiter=";")}
+    assert (rows["qhn_cout_certification"]["affichages"], rows["qhn_cout_certification"]["pct_utile"]) == ("3", "66.7")
+    with (out / "questions_sans_reponse.csv").open(encoding="utf-8-sig", newline="") as handle:
+        questions = list(csv.DictReader(handle, delimiter=";"))
+    assert (questions[0]["exemple"], questions[0]["nombre"]) == ("Combien coûte le DMP ?", "3")
+    assert any(q["exemple"] == "'=HYPERLINK(\"http://x\")" for q in questions)  # no formula in a spreadsheet
+
+    page = (out / "rapport.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == 3  # shown/helpful, % helpful, unanswered
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert html_escaped(cost_title) in page and "66.7 %" in page
+
+
+def html_escaped(text):
+    import html
+    return html.escape(text)
+
+
+def test_report_on_an_empty_database(db_url, tmp_path, capsys):
+    assert report.main(["--url", db_url, "--out", str(tmp_path)]) == 0
+    assert "(aucune)" in capsys.readouterr().out
+    assert "Aucune réponse affichée" in (tmp_path / "rapport.html").read_text(encoding="utf-8")
