@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -67,6 +68,20 @@ unanswered = sa.Table(
 )
 
 TABLES = (feedback, answers_shown, unanswered)
+
+# What a user may type about themselves and the report never needs (data minimisation).
+REDACTIONS = (
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[e-mail]"),
+    (re.compile(r"(?<!\d)(?:\+33\s?|0033\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)"), "[téléphone]"),
+    (re.compile(r"(?<!\d)[12](?:\s?\d{2}){3}(?:\s?\d{3}){2}(?:\s?\d{2})?(?!\d)"), "[numéro]"),  # NIR
+)
+
+
+def redact(text: str) -> str:
+    """E-mail addresses, French phone numbers and social security numbers replaced by a placeholder."""
+    for pattern, placeholder in REDACTIONS:
+        text = pattern.sub(placeholder, text)
+    return text
 TRACKER_EVENTS_TABLE = "events"  # Rasa's SQLTrackerStore; `timestamp` is a Unix time
 
 
@@ -186,7 +201,7 @@ class Store:
 
     def record_unanswered(self, conversation_id: str, text: str, kind: str,
                           candidates: Iterable[Sequence[Any]], at: Optional[datetime] = None) -> None:
-        self._insert(unanswered, conversation_id=conversation_id, text=(text or "").strip()[:TEXT_MAX],
+        self._insert(unanswered, conversation_id=conversation_id, text=redact((text or "").strip())[:TEXT_MAX],
                      kind=_check(kind, UNANSWERED_KINDS), candidates=_candidates(candidates),
                      created_at=_naive_utc(at))
 

@@ -2,6 +2,7 @@
 restart, show in the report, and go with the purge; the conversation itself survives the restart."""
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -77,6 +78,20 @@ def test_answers_feedback_and_unanswered_questions_land_before_the_reply(bot):
     replies = send(bot.url, sender, "combien coute une certfication QHN ?")
     assert KB.answer(COST).text in texts(replies)
     assert [r["via"] for r in bot.rows(store_module.answers_shown, sender)] == ["guide", "free_text"]
+
+
+def test_concurrent_conversations_lose_no_row(bot):
+    def conversation(n):
+        sender = new_sender()
+        send(bot.url, sender, f'/ask_{COST}{{"via":"guide"}}')
+        send(bot.url, sender, "oui" if n % 2 else "non")
+        return sender
+
+    with ThreadPoolExecutor(12) as pool:
+        senders = list(pool.map(conversation, range(24)))
+    for n, sender in enumerate(senders):
+        assert [r["answer_id"] for r in bot.rows(store_module.answers_shown, sender)] == [COST]
+        assert [r["helpful"] for r in bot.rows(store_module.feedback, sender)] == [bool(n % 2)]
 
 
 def test_a_restart_keeps_the_conversation_and_every_row(bot):

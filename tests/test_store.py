@@ -53,6 +53,13 @@ def test_records_land_with_what_the_report_needs_and_nothing_more(store):
     assert abs(shown["created_at"] - store_module.utcnow()) < timedelta(seconds=30)
 
 
+def test_contact_details_typed_by_a_user_are_not_kept(store):
+    store.record_unanswered("c", "Jeanne, 06 12 34 56 78 ou jeanne.m@exemple.fr, NIR 2 85 05 78 006 084 36 : "
+                                 "ISO 9001/13485 obligatoire ?", "none", [])
+    text = store.rows(store_module.unanswered)[0]["text"]
+    assert text == "Jeanne, [téléphone] ou [e-mail], NIR [numéro] : ISO 9001/13485 obligatoire ?"
+
+
 def test_bad_values_are_refused(store):
     with pytest.raises(ValueError):
         store.record_feedback("c", "x", True, "somewhere")

@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
+from bot import matching
 from bot import store as store_module
 from bot.knowledge import KnowledgeBase, default_kb
 from bot.store import Store
@@ -141,13 +142,21 @@ def next_steps(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], k
             steps.append((group.count, f"Apprendre « {_cut(group.example, 120)} » ({times}) comme formulation de « {title} », "
                                        f"si c'est bien la bonne réponse ; sinon, ajouter une réponse."))
         else:
-            steps.append((group.count, f"Ajouter une réponse à « {_cut(group.example, 120)} » ({times}, sans réponse)."))
+            steps.append((group.count, f"Ajouter une réponse à « {_cut(group.example, 120)} » ({times}, sans réponse), "
+                                       f"si la question relève de la FAQ."))
     for stat in stats:
         if stat.opinions >= MIN_OPINIONS and stat.helpful_pct is not None and stat.helpful_pct < LOW_HELPFUL_PCT:
             steps.append((stat.opinions, f"Revoir la réponse « {_cut(stat.title, 90)} » : {stat.helpful_pct:g} % utile "
                                          f"sur {stat.opinions} avis."))
     steps.sort(key=lambda item: -item[0])
     return [text for _, text in steps[:limit]]
+
+
+def _candidate(group: UnansweredGroup) -> Tuple[str, str]:
+    """The closest answer and its score, when it was close enough to be suggested at all."""
+    if group.best_candidate is None or (group.mean_score or 0.0) < matching.SUGGEST_MIN_CONFIDENCE:
+        return "-", "-"
+    return group.best_candidate, f"{group.mean_score:.2f}"
 
 
 def _times(count: int) -> str:
@@ -182,8 +191,9 @@ def render_text(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], 
     yes, opinions = sum(s.yes for s in stats), sum(s.opinions for s in stats)
     parts = [
         f"Rapport de la FAQ des industriels ({period})",
-        f"Réponses affichées : {shown} ; avis : {opinions} ({_pct(round(100 * yes / opinions, 1) if opinions else None)} "
-        f"utiles) ; questions sans réponse sûre : {sum(g.count for g in groups)}",
+        f"Réponses affichées : {shown} ; avis : {opinions}"
+        + (f" ({_pct(round(100 * yes / opinions, 1))} utiles)" if opinions else "")
+        + f" ; questions sans réponse sûre : {sum(g.count for g in groups)}",
         "",
         "Réponses",
         _table(
@@ -195,8 +205,7 @@ def render_text(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], 
         f"Questions sans réponse sûre (les {top} plus fréquentes)",
         _table(
             ["Question", "Fois", "Sans rép.", "Sugg.", "Meilleure candidate", "Score"],
-            [[_cut(g.example, TITLE_WIDTH), g.count, g.no_candidate, g.suggested, g.best_candidate or "-",
-              "-" if g.mean_score is None else f"{g.mean_score:.2f}"] for g in groups[:top]],
+            [[_cut(g.example, TITLE_WIDTH), g.count, g.no_candidate, g.suggested, *_candidate(g)] for g in groups[:top]],
             text_columns=(0, 4),
         ) if groups else "(aucune)",
         "",
@@ -313,8 +322,7 @@ def render_html(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], 
                                "nombre de fois"))
         sections.append(_html_table(
             ["Question (exemple)", "Fois", "Sans réponse", "Avec suggestions", "Meilleure candidate", "Score moyen"],
-            [[g.example, g.count, g.no_candidate, g.suggested, g.best_candidate or "-",
-              "-" if g.mean_score is None else f"{g.mean_score:.2f}"] for g in shown]))
+            [[g.example, g.count, g.no_candidate, g.suggested, *_candidate(g)] for g in shown]))
     else:
         sections.append("<p>Aucune sur la période.</p>")
     sections.append("<p><small>Les questions sont celles que les utilisateurs ont tapées : elles peuvent contenir "
