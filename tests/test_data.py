@@ -127,4 +127,6 @@ def test_rasa_data_validate_is_clean():
         [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "UserWarning" not in output and "ERROR" not in output, output[-3000:]

@@ -1,0 +1,93 @@
+"""Property-based fuzzing and a soak test against the running bot (bounded)."""
+import json
+import random
+import re
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import conversation as conv
+from bot.knowledge import default_kb
+from tests.rest_client import new_sender, send, texts
+
+KB = default_kb()
+INTENT_NAMES = ["browse", "affirm", "deny", "greet", "restart", "ask_qhn_cout_certification", "zzz", ""]
+ENTITY_KEYS = ["facet_path", "answer_id", "via", "x", ""]
+
+
+def post(url, body: bytes):
+    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+payloads = st.builds(
+    lambda intent, entities, tail: f"/{intent}{json.dumps(entities)}"[: len(intent) + 1 + tail],
+    st.sampled_from(INTENT_NAMES),
+    st.dictionaries(st.sampled_from(ENTITY_KEYS), st.one_of(st.text(max_size=30), st.integers(), st.none(),
+                                                             st.lists(st.integers(), max_size=2)), max_size=3),
+    st.integers(min_value=0, max_value=200),
+)
+messages = st.one_of(st.text(max_size=300), payloads, st.text(alphabet="/{}\":,[]ab_", max_size=40))
+bodies = st.one_of(
+    st.builds(lambda m: json.dumps({"sender": "fuzz" + str(abs(hash(m)) % 1000), "message": m}), messages),
+    st.builds(json.dumps, st.dictionaries(st.sampled_from(["sender", "message", "metadata"]),
+                                          st.one_of(st.text(max_size=20), st.integers(), st.none()))),
+    st.text(max_size=50),
+)
+
+
+def test_fuzz_no_server_error_and_the_bot_still_answers(bot_url, output_dir):
+    log = output_dir / "server.log"
+    before = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    statuses = []
+
+    @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(bodies)
+    def one(body):
+        status = post(bot_url, body.encode("utf-8", errors="surrogatepass"))
+        statuses.append(status)
+        assert status < 500, body
+
+    one()
+    assert len(statuses) == 250 and {200, 400} <= set(statuses)
+    replies = send(bot_url, new_sender(), "combien coute une certification QHN ?")
+    assert KB.answer("qhn_cout_certification").text in texts(replies)
+    after = log.read_text(encoding="utf-8", errors="replace")[len(before):]
+    assert not re.search(r"Traceback|Exception|\bERROR\b", after), after[-3000:]
+
+
+def test_soak_2000_messages_50_conversations(bot_url):
+    """Each conversation follows its own path; every reply must belong to that conversation."""
+    answers = list(KB.answers)
+
+    def conversation(n):
+        rng = random.Random(n)
+        sender, replies_seen, problems = new_sender(), 0, []
+        for turn in range(10):  # 4 messages a turn, 40 per conversation
+            answer = answers[(n + turn) % len(answers)]
+            steps = [
+                ("bonjour", lambda r: r[-1]["text"] == KB.facets[0].question),
+                (f'/{answer.intent}{{"via":"guide"}}', lambda r, a=answer: a.text in texts(r)),
+                (rng.choice(["oui", "non"]), lambda r: r[0]["text"] in (conv.THANKS_YES, conv.THANKS_NO)),
+                ('/browse{"facet_path":"offre=convergence"}', lambda r: r[0]["text"] == conv.LISTING),
+            ]
+            for message, check in steps:
+                replies = send(bot_url, sender, message, timeout=60)
+                replies_seen += 1
+                if not replies or not check(replies) or any(r["recipient_id"] != sender for r in replies):
+                    problems.append((n, turn, message, texts(replies)[:200]))
+        return replies_seen, problems
+
+    with ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(conversation, range(50)))
+    assert sum(seen for seen, _ in results) == 2000
+    problems = [p for _, ps in results for p in ps]
+    assert not problems, problems[:5]
