@@ -1,0 +1,115 @@
+"""The action server down or slow: a quick French message, and the conversation goes on after."""
+import http.server
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from bot import input_guard as guard
+from bot.knowledge import default_kb
+from bot.tools.serve import wait_http
+from tests.conftest import ROOT, free_port, start_bot, stop_bot
+from tests.rest_client import new_sender, send, texts
+
+KB = default_kb()
+
+
+class ActionProxy:
+    """Sits between Rasa and the real action server: forwards, stalls, or is switched off."""
+
+    def __init__(self, target: str):
+        self.target, self.port, self.mode, self.server = target, free_port(), "forward", None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/webhook"
+
+    def start(self):
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if proxy.mode == "slow":
+                    time.sleep(30)
+                request = urllib.request.Request(proxy.target, data=body,
+                                                 headers={"Content-Type": "application/json"})
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as response:
+                        payload = response.read()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (OSError, ConnectionError):
+                    pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def outage_bot(output_dir):
+    actions_port = free_port()
+    actions = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        cwd=ROOT, stdout=open(output_dir / "outage-actions.log", "w"), stderr=subprocess.STDOUT,
+    )
+    assert wait_http(f"http://127.0.0.1:{actions_port}/health", 120, actions)
+    proxy = ActionProxy(f"http://127.0.0.1:{actions_port}/webhook")
+    proxy.start()
+    log = output_dir / "outage-server.log"
+    log.write_text("")
+    process, url = start_bot(log, env={"ACTION_SERVER_URL": proxy.url})
+    try:
+        yield url, proxy
+    finally:
+        stop_bot(process)
+        proxy.stop()
+        actions.terminate()
+        actions.wait(timeout=30)
+
+
+def test_action_server_down_then_back(outage_bot):
+    url, proxy = outage_bot
+    sender = new_sender()
+    assert KB.facets[0].question in texts(send(url, sender, "bonjour"))
+    proxy.stop()
+    started = time.monotonic()
+    replies = send(url, sender, '/ask_qhn_cout_certification{"via":"guide"}')
+    assert time.monotonic() - started < 5
+    assert texts(replies) == guard.UNAVAILABLE
+    proxy.start()
+    replies = send(url, sender, '/ask_qhn_cout_certification{"via":"guide"}')
+    assert KB.answer("qhn_cout_certification").text in texts(replies)
+    assert send(url, sender, "oui")[0]["text"].startswith("Merci pour votre retour")
+
+
+def test_action_server_slow_then_back(outage_bot):
+    url, proxy = outage_bot
+    sender = new_sender()
+    proxy.mode = "slow"
+    started = time.monotonic()
+    replies = send(url, sender, '/ask_mes_fonctionnalites{"via":"guide"}', timeout=60)
+    elapsed = time.monotonic() - started
+    assert texts(replies) == guard.UNAVAILABLE and elapsed < 15, elapsed
+    proxy.mode = "forward"
+    deadline = time.monotonic() + 60
+    while True:  # the stalled call ends within Rasa's action timeout, then the conversation is free
+        replies = send(url, sender, '/ask_mes_fonctionnalites{"via":"guide"}', timeout=60)
+        if KB.answer("mes_fonctionnalites").text in texts(replies) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert KB.answer("mes_fonctionnalites").text in texts(replies)
