@@ -22,7 +22,14 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip check
 	touch $@
 
-setup: $(VENV)/.installed
+# The chat widget (rasa-webchat, pinned in package-lock.json), served by bot/web/server.py.
+WEBCHAT := node_modules/rasa-webchat/lib/index.js
+$(WEBCHAT): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm est introuvable (Node.js 20 installe le widget web)."; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+setup: $(VENV)/.installed $(WEBCHAT)
 
 sync: setup  ## regenerate the FAQ intents of domain.yml and data/rules.yml from bot/data/faq.yml
 	$(PY) -m bot.tools.sync
@@ -34,13 +41,13 @@ $(MODEL): $(VENV)/.installed $(TRAINING_DATA)
 
 train: $(MODEL)
 
-run: $(MODEL)  ## action server + Rasa server (REST on localhost:5005), Ctrl-C stops both
+run: $(MODEL) $(WEBCHAT)  ## action server + Rasa server (REST on localhost:5005) + web page (http://localhost:8080), Ctrl-C stops all
 	$(PY) -m bot.tools.serve
 
 shell: $(MODEL)  ## Rasa's terminal shell, custom actions included
 	$(PY) -m bot.tools.serve --shell
 
-test: $(MODEL)  ## the whole suite
+test: $(MODEL) $(WEBCHAT)  ## the whole suite
 	$(PY) -m pytest
 
 report: setup  ## maintainers' report: terminal tables + reports/ (CSV, HTML with charts); DAYS=N for the last N days

@@ -39,12 +39,13 @@ def tmp_databases(tmp_path_factory):
             os.environ[name] = value
 
 
-def start_bot(log_path: Path, env: dict = None):
+def start_bot(log_path: Path, env: dict = None, web_port: int = None):
     """`bot.tools.serve` on free ports; returns (process, base URL) once a first reply came back."""
-    port, actions_port = free_port(), free_port()
+    port, actions_port, web_port = free_port(), free_port(), web_port or free_port()
     log = open(log_path, "a")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.tools.serve", "--port", str(port), "--actions-port", str(actions_port)],
+        [sys.executable, "-m", "bot.tools.serve", "--port", str(port), "--actions-port", str(actions_port),
+         "--web-port", str(web_port)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     log.close()
@@ -83,12 +84,18 @@ def output_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def bot_url(output_dir, tmp_databases):
+def web_port() -> int:
+    """Port of the web page served beside the bot_url server (see tests/test_web.py)."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def bot_url(output_dir, tmp_databases, web_port):
     """Base URL of a running `rasa run` + action server on free ports (model from `make train`)."""
     assert MODEL.exists(), "no trained model: run the tests through `make test`"
     log_path = output_dir / "server.log"
     log_path.write_text("")
-    process, url = start_bot(log_path)
+    process, url = start_bot(log_path, web_port=web_port)
     try:
         yield url
     finally:

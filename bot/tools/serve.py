@@ -2,7 +2,8 @@
 
 `make run` and `make shell` call this; the end-to-end tests too, on free ports. Ctrl-C (or
 SIGTERM) stops both processes cleanly. The Rasa HTTP API stays off: only the channels
-(`/webhooks/...`) and `/` are served.
+(`/webhooks/...`, `/socket.io`) and `/` are served. The web page with the chat widget
+(`bot.web.server`) runs beside them, and its origins are the only ones the channels accept.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from bot import store
+from bot.web.server import web_origins
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var"
@@ -86,6 +88,7 @@ def main(argv=None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="interface the Rasa server listens on")
     parser.add_argument("--port", type=int, default=5005, help="Rasa server (REST channel)")
     parser.add_argument("--actions-port", type=int, default=5055)
+    parser.add_argument("--web-port", type=int, default=8080, help="web page with the chat widget")
     parser.add_argument("--shell", action="store_true", help="Rasa's terminal shell instead of the server")
     args = parser.parse_args(argv)
 
@@ -119,18 +122,29 @@ def main(argv=None) -> int:
         if not wait_http(f"http://127.0.0.1:{args.actions_port}/health", 60, processes[0]):
             print("Le serveur d'actions n'a pas démarré.", file=sys.stderr)
             return 1
+        if not args.shell:
+            processes.append(subprocess.Popen(
+                [python, "-m", "bot.web.server", "--host", args.host, "--port", str(args.web_port),
+                 "--socket-port", str(args.port)],
+                cwd=ROOT, env=env,
+            ))
+        origins = web_origins(args.web_port)
+        env["FAQ_WEB_ORIGINS"] = ",".join(origins)  # read by bot.channels (socket.io)
         common = ["--model", args.model, "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")]
         if args.shell:
             shell = subprocess.Popen([python, "-m", "rasa", "shell", *common], cwd=ROOT, env=env)
             processes.insert(0, shell)
             return shell.wait()
         rasa = subprocess.Popen(
-            [python, "-m", "rasa", "run", *common, "--interface", args.host, "--port", str(args.port)],
+            [python, "-m", "rasa", "run", *common, "--interface", args.host, "--port", str(args.port),
+             "--cors", *origins],
             cwd=ROOT, env=env,
         )
         processes.insert(0, rasa)
         if wait_http(f"http://127.0.0.1:{args.port}/", 300, rasa):
             print(f"Assistant prêt : REST sur http://{args.host}:{args.port}/webhooks/rest/webhook (Ctrl-C pour arrêter)",
+                  flush=True)
+            print(f"Page web de l'assistant : http://localhost:{args.web_port}/ (origines acceptées : {', '.join(origins)})",
                   flush=True)
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
