@@ -11,8 +11,8 @@ from typing import Iterable, List, Mapping, Tuple
 
 from bot.knowledge import KnowledgeBase
 
-ANSWER_MIN_CONFIDENCE = 0.60
-ANSWER_MIN_MARGIN = 0.25  # over the second FAQ candidate
+ANSWER_MIN_CONFIDENCE = 0.50
+ANSWER_MIN_MARGIN = 0.20  # over the second FAQ candidate
 SUGGEST_MIN_CONFIDENCE = 0.10
 SUGGESTIONS = 3
 OUT_OF_SCOPE_INTENT = "out_of_scope"

@@ -14,7 +14,7 @@ from tests.rest_client import new_sender, send, texts
 
 KB = default_kb()
 HELDOUT = Path(__file__).parent / "data" / "heldout.yml"
-MIN_RIGHT, MAX_WRONG, MIN_OUT_OF_SCOPE_HANDLED = 0.85, 0.02, 0.90
+MIN_RIGHT, MAX_WRONG, MIN_OUT_OF_SCOPE_HANDLED = 0.93, 0.01, 0.95
 
 
 def shown_answers(replies):
