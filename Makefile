@@ -12,7 +12,7 @@ export PYTHONWARNINGS := ignore
 PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 
-.PHONY: setup sync train run shell test report purge lock clean
+.PHONY: setup sync train run shell test report purge lock clean bench bench-quick
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 est introuvable (Rasa 3.6 en a besoin)."; exit 1; }
@@ -49,6 +49,13 @@ shell: $(MODEL)  ## Rasa's terminal shell, custom actions included
 
 test: $(MODEL) $(WEBCHAT)  ## the whole suite
 	$(PY) -m pytest
+
+bench: setup  ## benchmarks, one run (~15 min): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md
+	$(PY) -m bot.tools.sync
+	$(PY) -m bench.run
+
+bench-quick: $(MODEL) $(WEBCHAT)  ## the benchmark on a small sample in a few minutes (CI check) -> test-output/bench/RESULTS.md
+	$(PY) -m bench.run --quick
 
 report: setup  ## maintainers' report: terminal tables + reports/ (CSV, HTML with charts); DAYS=N for the last N days
 	$(PY) -m bot.tools.report --out reports $(if $(DAYS),--days $(DAYS))

@@ -1,0 +1,202 @@
+"""Shared helpers of the benchmark: paths, ports, processes, peak memory, the evaluation set."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+HELDOUT = ROOT / "tests" / "data" / "heldout.yml"
+NLU_FILE = ROOT / "data" / "nlu.yml"
+
+
+def env(**extra: str) -> Dict[str, str]:
+    """The environment of every process the benchmark starts."""
+    values = dict(os.environ)
+    values.update({
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONWARNINGS": "ignore",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    })
+    values.update(extra)
+    return values
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- the evaluation set ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    expected: Optional[str]  # an answer id, or None when out of scope
+
+
+def evaluation_set(per_answer: Optional[int] = None, out_of_scope: Optional[int] = None) -> List[Question]:
+    """tests/data/heldout.yml (never trained on); a sample of it in quick mode (first N of each)."""
+    questions = [Question(q["text"], q["expected"])
+                 for q in yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))["questions"]]
+    if per_answer is None and out_of_scope is None:
+        return questions
+    taken: Dict[Optional[str], int] = {}
+    sample = []
+    for q in questions:
+        limit = out_of_scope if q.expected is None else per_answer
+        if limit is None or taken.get(q.expected, 0) < limit:
+            taken[q.expected] = taken.get(q.expected, 0) + 1
+            sample.append(q)
+    return sample
+
+
+def training_examples() -> Dict[str, List[str]]:
+    """data/nlu.yml: intent -> examples (the bot's training data)."""
+    doc = yaml.safe_load(NLU_FILE.read_text(encoding="utf-8"))
+    examples: Dict[str, List[str]] = {}
+    for block in doc.get("nlu", []):
+        if "intent" not in block:
+            continue
+        lines = [line.strip()[2:].strip() for line in str(block.get("examples", "")).splitlines()
+                 if line.strip().startswith("- ")]
+        examples.setdefault(block["intent"], []).extend(lines)
+    return examples
+
+
+# --- REST --------------------------------------------------------------------------------
+
+def send(base_url: str, sender: str, message: str, timeout: float = 60) -> List[dict]:
+    body = json.dumps({"sender": sender, "message": message}).encode("utf-8")
+    request = urllib.request.Request(f"{base_url}/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read().decode("utf-8"))
+
+
+def texts(replies: List[dict]) -> str:
+    return "\n".join(r.get("text") or "" for r in replies)
+
+
+# --- processes ---------------------------------------------------------------------------
+
+def children(pid: int) -> List[int]:
+    """Direct children of a process (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # the command name may hold spaces or parentheses: the ppid follows the last ')'
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def peak_rss_mb(pid: int) -> Optional[float]:
+    """Peak resident memory of a running process so far (VmHWM), in MB (10^6 bytes)."""
+    try:
+        for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024 / 1e6
+    except OSError:
+        return None
+    return None
+
+
+def machine() -> Dict[str, str]:
+    info = {"cores": str(os.cpu_count())}
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                info["memory"] = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        info["load"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        pass
+    return info
+
+
+@dataclass
+class Server:
+    """A started server: its process (group leader), base URL, log and start-up figures."""
+
+    name: str
+    process: subprocess.Popen
+    url: str
+    log_path: Path
+    started_at: float
+    first_answer_s: Optional[float] = None
+    pids: Dict[str, int] = field(default_factory=dict)  # role -> pid, for peak memory
+
+    def peaks(self) -> Dict[str, Optional[float]]:
+        return {role: peak_rss_mb(pid) for role, pid in self.pids.items()}
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start(name: str, command: List[str], url: str, log_path: Path, cwd: Path, environ: Dict[str, str],
+          timeout: float = 400, first_message: str = "Bonjour") -> Server:
+    """Start a server in its own process group and wait for its first non-empty REST reply."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as handle:
+        started = time.monotonic()
+        process = subprocess.Popen(command, cwd=cwd, env=environ, stdout=handle, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    server = Server(name, process, url, log_path, started)
+    deadline = started + timeout
+    sender = f"bench-warmup-{os.getpid()}-{name}"
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} stopped during start-up (exit {process.returncode}): see {log_path}")
+        try:
+            if send(url, sender, first_message, timeout=30):
+                server.first_answer_s = time.monotonic() - started
+                break
+        except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"{name} gave no answer within {timeout:.0f} s: see {log_path}")
+        time.sleep(0.25)
+    return server

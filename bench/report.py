@@ -1,0 +1,336 @@
+"""RESULTS.md from one run's measurements (every figure below comes from the run)."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import yaml
+
+from bench.common import ROOT
+from bot import matching
+
+PROFILE_NOTES = ROOT / "bench" / "PROFILE.md"
+TARGETS = {"right": 0.95, "wrong": 0.01, "oos": 0.95, "p50_ratio": 1.3, "train_s": 120, "first_s": 30,
+           "rasa_mb": 1500}
+SYSTEMS = ("tfidf", "stock", "ours")
+
+
+def _pct(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value * 100:.1f} %"
+
+
+def _ms(seconds_or_ms: float, already_ms: bool = True) -> str:
+    value = seconds_or_ms if already_ms else seconds_or_ms * 1000
+    return "n/a" if value is None or math.isnan(value) else f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def _mb(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.0f} MB"
+
+
+def _s(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.1f} s"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ⏎ ")
+
+
+def _short(text: str, limit: int = 90) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _by_level(run) -> Dict[int, Dict[str, object]]:
+    levels: Dict[int, Dict[str, object]] = {}
+    for result in run.load:
+        levels.setdefault(result.concurrency, {})[result.system] = result
+    return levels
+
+
+def _config_epochs() -> str:
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    parts = [f"{c['name']} {c['epochs']} epochs" for c in config.get("pipeline") or [] if "epochs" in c]
+    names = [c["name"] for c in config.get("pipeline") or []]
+    return f"{' → '.join(names)} ({', '.join(parts)})"
+
+
+def _part_ms(run, role: str, *needles: str) -> List[Tuple[str, float]]:
+    prof = run.profiles.get(role)
+    if not prof or prof.error or not prof.messages:
+        return []
+    return [(name, prof.ms_per_message(samples)) for name, samples in prof.parts.items()
+            if any(n in name for n in needles)]
+
+
+# --- targets -------------------------------------------------------------------------------
+
+def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
+    """(target, measured, met, reason when not met)."""
+    rows = []
+    ours = run.quality.get("ours")
+    if ours:
+        f = ours.figures()
+        asked, wrong, leaked = ours.of("asked back"), ours.of("wrong"), ours.of("leaked")
+        rows.append(("(c) right answers ≥ 95 %", _pct(f["right"]), f["right"] >= TARGETS["right"],
+                     f"{len(asked)} of {f['in_scope']} in-scope questions were asked back and {len(wrong)} answered "
+                     f"wrongly (listed under Confusions). The bot answers only on a clear winner (best FAQ intent "
+                     f"≥ {matching.ANSWER_MIN_CONFIDENCE:.2f} and {matching.ANSWER_MIN_MARGIN:.2f} ahead of the second, "
+                     f"bot/matching.py) and otherwise asks back with \"Vouliez-vous dire… ?\": with this training "
+                     f"data, DIET's confidence on these paraphrases stays below that bar."))
+        rows.append(("(c) wrong answers ≤ 1 %", _pct(f["wrong"]), f["wrong"] <= TARGETS["wrong"],
+                     f"{len(wrong)} questions got another answer than the expected one (listed under Confusions)."))
+        rows.append(("(c) out-of-scope questions without an FAQ answer ≥ 95 %", _pct(f["out_of_scope_handled"]),
+                     f["out_of_scope_handled"] >= TARGETS["oos"],
+                     f"{len(leaked)} out-of-scope questions got an FAQ answer (listed under Confusions)."))
+    levels = _by_level(run)
+    for concurrency, pair in sorted(levels.items()):
+        mine, theirs = pair.get("ours"), pair.get("stock")
+        if not (mine and theirs):
+            continue
+        ratio = mine.percentile(50) / theirs.percentile(50)
+        parts = _part_ms(run, "Rasa server", "spaCy", "tracker store", "action server", "jsonschema")
+        detail = ", ".join(f"{name} {ms:.1f} ms" for name, ms in parts)
+        rows.append((f"p50 latency ours ≤ 1.3 × stock at {concurrency} conversation{'s' if concurrency > 1 else ''}",
+                     f"{ratio:.2f} × ({_ms(mine.percentile(50), False)} vs {_ms(theirs.percentile(50), False)})",
+                     ratio <= TARGETS["p50_ratio"],
+                     "Every message of ours does work the stock server does not: spaCy's French pipeline in the NLU "
+                     "(SpacyNLP runs every spaCy pipe except the parser), the SQL tracker store (conversations "
+                     "survive a restart; the stock server keeps them in memory) and one custom action per message "
+                     "(an HTTP round trip to the action server, which records answers and feedback in its "
+                     f"database). Measured per message in the Rasa server under load: {detail or 'see Profiling'}."
+                     + (" With several conversations at once the p50 is mostly queueing: one Rasa server process "
+                        "uses one core, so the ratio follows the CPU time per message." if concurrency > 1 else "")))
+    at32 = levels.get(32, {}).get("ours")
+    if at32:
+        kinds: Dict[str, int] = {}
+        for sample in at32.errors:
+            kinds[sample.error] = kinds.get(sample.error, 0) + 1
+        rows.append(("zero errors at 32 concurrent conversations (ours)", f"{len(at32.errors)} errors / "
+                     f"{len(at32.samples)} messages", not at32.errors,
+                     "Errors by kind: " + ", ".join(f"{k}: {v}" for k, v in kinds.items())))
+    trained = run.training.get("ours")
+    stock_trained = run.training.get("stock")
+    if trained:
+        rows.append(("training ≤ 120 s", _s(trained.seconds), trained.seconds <= TARGETS["train_s"],
+                     f"Our pipeline is {_config_epochs()} on {run.machine.get('cores')} cores, trained from an empty "
+                     f"cache; spaCy parses every training example and DIET's epochs dominate"
+                     + (f" (the stock project trains in {stock_trained.seconds:.0f} s here)." if stock_trained else ".")))
+    else:
+        rows.append(("training ≤ 120 s", "not measured in quick mode", None, ""))
+    first = run.first_answer_s.get("ours")
+    if first is not None:
+        stock_first = run.first_answer_s.get("stock")
+        rows.append(("first answer ≤ 30 s after start", _s(first), first <= TARGETS["first_s"],
+                     "From the start of bot.tools.serve: the action server starts first (the launcher waits for it), "
+                     "then Rasa imports TensorFlow and loads the model with spaCy's French model"
+                     + (f"; the stock Rasa server, without spaCy or action server, needs {stock_first:.1f} s here." if stock_first else ".")))
+    rasa_peak = run.peaks_mb.get("ours: Rasa server")
+    if rasa_peak is not None:
+        rows.append(("Rasa server peak memory ≤ 1.5 GB", _mb(rasa_peak), rasa_peak <= TARGETS["rasa_mb"],
+                     f"TensorFlow, the DIET model and spaCy's French model stay loaded "
+                     f"(stock server: {_mb(run.peaks_mb.get('stock: Rasa server'))})."))
+    return rows
+
+
+# --- sections --------------------------------------------------------------------------------
+
+def _header(run) -> List[str]:
+    s = run.settings
+    m = run.machine
+    lines = ["# Benchmarks: answer quality, speed, footprint", ""]
+    if s.quick:
+        lines += ["> **Quick mode** (`make bench-quick`, CI): a small sample of the evaluation set, short loads, the "
+                  "stock model trained with fewer epochs, no training timed. It checks that the benchmark runs; "
+                  "its figures are not the figures of record (`make bench`).", ""]
+    lines += [
+        f"- Command: `{run.command}` (`python -m bench.run{' --quick' if s.quick else ''}`), run on {run.started}, "
+        f"{run.seconds / 60:.1f} min.",
+        f"- Machine: {m.get('cores')} cores ({m.get('cpu', 'unknown CPU')}), {m.get('memory')} of memory; load "
+        f"average at the start {m.get('load')} (other processes were running: compare figures within this run).",
+        f"- Versions: Rasa {run.versions['rasa']}, Python {run.versions['python']}, spaCy {run.versions['spacy']}, "
+        f"scikit-learn {run.versions['scikit-learn']}; commit {run.versions['commit']}.",
+        "- Side by side: the three systems are measured in the same run, on the same questions and the same load.",
+    ]
+    lines += [f"- {note}" for note in run.notes]
+    return lines + [""]
+
+
+def _targets_section(run) -> List[str]:
+    lines = ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+    unmet = []
+    for target, measured, met, reason in targets(run):
+        mark = "—" if met is None else ("yes" if met else "**no**")
+        lines.append(f"| {target} | {measured} | {mark} |")
+        if met is False:
+            unmet.append(f"- **{target}** ({measured}): {reason}")
+    lines.append("")
+    if unmet:
+        lines += ["Targets not met, and why:", ""] + unmet + [""]
+    else:
+        lines += ["Every measured target is met.", ""]
+    return lines
+
+
+def _quality_section(run) -> List[str]:
+    ours = run.quality["ours"]
+    counts = ours.counts
+    per_answer = "all" if run.settings.per_answer is None else f"the first {run.settings.per_answer}"
+    lines = [
+        "## 1. Answer quality", "",
+        f"Evaluation set: `tests/data/heldout.yml`, {per_answer} questions of each answer "
+        f"({counts['in_scope']} in scope) and {counts['out_of_scope']} out-of-scope questions; written apart from the "
+        "training examples (`data/nlu.yml`) and never used for training. Each question opens a fresh conversation; "
+        "its first reply either contains the expected answer's text verbatim (right), contains another answer's text "
+        "(wrong), or neither (asked back: \"Vouliez-vous dire… ?\", the guided questions, a request to rephrase, "
+        "no answer). An out-of-scope question is handled when the reply contains no FAQ answer.", "",
+        "| system | right | wrong | asked back / no answer | out of scope without FAQ answer |",
+        "|---|---|---|---|---|",
+    ]
+    for key in SYSTEMS:
+        score = run.quality.get(key)
+        if score:
+            f = score.figures()
+            lines.append(f"| {score.system} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
+                         f"{_pct(f['out_of_scope_handled'])} |")
+    lines += [
+        "",
+        f"- (a) TF-IDF search, scored in-process: {run.tfidf}.",
+        "- (b) Stock Rasa 3.6: the `config.yml` that `rasa init` writes (pipeline and policies commented out, so "
+        "Rasa's defaults: WhitespaceTokenizer, RegexFeaturizer, LexicalSyntacticFeaturizer, CountVectorsFeaturizer, "
+        "CountVectorsFeaturizer char_wb 1-4, DIETClassifier 100 epochs, EntitySynonymMapper, ResponseSelector, "
+        "FallbackClassifier 0.3; MemoizationPolicy, RulePolicy, UnexpecTEDIntentPolicy, TEDPolicy), `language: fr`, "
+        "trained on our `data/nlu.yml`; each `ask_<id>` intent answers with a response holding the answer's text, "
+        "`nlu_fallback` asks to rephrase; no custom action; scored over REST"
+        + (" (quick mode: the default pipeline and policies written out with fewer epochs)." if run.settings.quick else "."),
+        f"- (c) Our bot, started by `bot.tools.serve`, scored over REST; model: {run.our_model}.", "",
+        "### Confusions of our bot", "",
+    ]
+    wrong, asked, leaked = ours.of("wrong"), ours.of("asked back"), ours.of("leaked")
+    if wrong:
+        lines += ["Wrong answers:", "", "| question | expected | shown |", "|---|---|---|"]
+        lines += [f"| {_cell(o.question.text)} | {o.question.expected} | {', '.join(o.shown)} |" for o in wrong]
+        lines.append("")
+    else:
+        lines += ["Wrong answers: none.", ""]
+    if asked:
+        lines += ["Asked back instead of answering:", "", "| question | expected | first reply began with |",
+                  "|---|---|---|"]
+        lines += [f"| {_cell(o.question.text)} | {o.question.expected} | {_cell(_short(o.reply, 70))} |" for o in asked]
+        lines.append("")
+    else:
+        lines += ["Asked back instead of answering: none.", ""]
+    if leaked:
+        lines += ["Out-of-scope questions that got an FAQ answer:", "", "| question | shown |", "|---|---|"]
+        lines += [f"| {_cell(o.question.text)} | {', '.join(o.shown)} |" for o in leaked]
+        lines.append("")
+    else:
+        lines += ["Out-of-scope questions that got an FAQ answer: none.", ""]
+    return lines
+
+
+def _speed_section(run) -> List[str]:
+    lines = [
+        "## 2. Speed over REST", "",
+        "Each conversation (fresh sender id): a greeting; one or two button clicks, each the payload of a button of "
+        "the previous reply; a free question (from the evaluation set); the feedback \"Oui\" (the \"Oui\" button's "
+        "payload when the previous reply has one, else the word). N conversations run at once, each sending its next "
+        "message when the previous reply has arrived. The stock server's replies have no buttons: it is sent, message "
+        "for message, the conversations our bot was sent at the same concurrency (same greetings, same payload "
+        "strings, which it parses as the `browse`, `ask_<id>`, `affirm` intents with their entities, same questions, "
+        "same feedback). The stock server is Rasa 3.6 with the default config, no custom action, in-memory tracker "
+        "store; ours runs its action server and SQLite databases (tracker store, feedback) in a temp folder. "
+        "A warm-up of a few conversations precedes the measures; latency is the time to the full REST reply.", "",
+        "| concurrent conversations | system | messages | errors | p50 | p95 | p99 | messages/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    levels = _by_level(run)
+    for concurrency, pair in sorted(levels.items()):
+        for key in ("ours", "stock"):
+            r = pair.get(key)
+            if r:
+                f = r.figures()
+                name = "(c) ours" if key == "ours" else "(b) stock Rasa"
+                lines.append(f"| {concurrency} | {name} | {f['messages']} | {f['errors']} | {_ms(f['p50_ms'])} | "
+                             f"{_ms(f['p95_ms'])} | {_ms(f['p99_ms'])} | {f['msg_per_s']:.1f} |")
+    lines += ["", "p50 by kind of message (ours / stock):", "",
+              "| concurrent conversations | greeting | button click | free question | feedback |", "|---|---|---|---|---|"]
+    for concurrency, pair in sorted(levels.items()):
+        mine, theirs = pair.get("ours"), pair.get("stock")
+        if mine and theirs:
+            cells = [f"{_ms(mine.percentile(50, k), False)} / {_ms(theirs.percentile(50, k), False)}"
+                     for k in ("greet", "click", "question", "feedback")]
+            lines.append(f"| {concurrency} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _footprint_section(run) -> List[str]:
+    ours, theirs = run.training.get("ours"), run.training.get("stock")
+    quick_note = "not measured in quick mode"
+    lines = [
+        "## 3. Footprint", "",
+        "| | (c) our bot | (b) stock Rasa |", "|---|---|---|",
+        f"| training time (`rasa train`, empty cache) | {_s(ours.seconds) if ours else quick_note} | "
+        f"{_s(theirs.seconds) if theirs else quick_note} |",
+        f"| training peak memory | {_mb(ours.peak_rss_mb) if ours else quick_note} | "
+        f"{_mb(theirs.peak_rss_mb) if theirs else quick_note} |",
+        f"| start to first answer | {_s(run.first_answer_s.get('ours'))} | {_s(run.first_answer_s.get('stock'))} |",
+        f"| Rasa server peak memory | {_mb(run.peaks_mb.get('ours: Rasa server'))} | "
+        f"{_mb(run.peaks_mb.get('stock: Rasa server'))} |",
+        f"| action server peak memory | {_mb(run.peaks_mb.get('ours: action server'))} | none |",
+        f"| web page server peak memory | {_mb(run.peaks_mb.get('ours: web page server'))} | none |",
+        "",
+        "Peak memory is the peak resident set (VmHWM) of each process at the end of the run (after the quality "
+        "questions, the loads and the profiling); training memory is `rasa train`'s maximum resident set. The start "
+        "to first answer runs from the launch of the process (`bot.tools.serve` for ours, `rasa run` for stock) "
+        "to the first non-empty REST reply to \"Bonjour\"; the two servers start one after the other.", "",
+    ]
+    return lines
+
+
+def _profile_section(run, notes: bool = True) -> List[str]:
+    lines = ["## Profiling: where a reply's time goes", "",
+             f"py-spy sampled our Rasa server and action server ({run.settings.profile_seconds} s, 8 conversations at "
+             "a time, same mix) in this run. Idle samples are left out; ms per message = busy samples / sampling rate / "
+             "messages sent during the sampling.", ""]
+    for role, prof in run.profiles.items():
+        if prof.error:
+            lines += [f"{role}: py-spy failed ({prof.error}).", ""]
+            continue
+        lines += [f"**{role}** ({prof.messages} messages, {prof.busy_samples} busy samples)", "",
+                  "| part | share of busy time | ms per message |", "|---|---|---|"]
+        for name, samples in prof.parts.items():
+            lines.append(f"| {name} | {samples / prof.busy_samples * 100:.1f} % | {prof.ms_per_message(samples):.1f} |")
+        if prof.own_frames:
+            lines += ["", "Our own functions (inclusive): " + "; ".join(
+                f"`{frame}` {samples / prof.busy_samples * 100:.1f} %" for frame, samples in prof.own_frames)]
+        lines.append("")
+    if notes and PROFILE_NOTES.exists():
+        text = PROFILE_NOTES.read_text(encoding="utf-8").strip().splitlines()
+        if text and text[0].startswith("# "):
+            text = text[1:]
+        lines += ["### What was found and changed (before / after)", "",
+                  f"From `bench/PROFILE.md` (an earlier investigation with this harness, dated there):", ""] + text + [""]
+    return lines
+
+
+def render(run) -> str:
+    lines = (_header(run) + _targets_section(run) + _quality_section(run) + _speed_section(run)
+             + _footprint_section(run) + _profile_section(run))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def as_json(run) -> dict:
+    return {
+        "mode": "quick" if run.settings.quick else "full",
+        "started": run.started, "seconds": round(run.seconds, 1), "machine": run.machine, "versions": run.versions,
+        "quality": {key: score.figures() for key, score in run.quality.items()},
+        "load": [r.figures() | {"system": r.system} for r in run.load],
+        "training": {k: (None if v is None else {"seconds": v.seconds, "peak_rss_mb": v.peak_rss_mb})
+                     for k, v in run.training.items()},
+        "first_answer_s": run.first_answer_s, "peaks_mb": run.peaks_mb,
+        "profiles": {role: {"messages": p.messages, "busy_samples": p.busy_samples, "parts": p.parts, "error": p.error}
+                     for role, p in run.profiles.items()},
+        "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok, _ in targets(run)],
+    }

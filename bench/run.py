@@ -1,0 +1,279 @@
+"""`make bench`: answer quality against baselines, latency, throughput and footprint, in one run.
+
+    python -m bench.run                 # full mode: the figures of record -> bench/RESULTS.md
+    python -m bench.run --quick         # CI: small sample, checks that the benchmark still runs
+
+Everything is measured on this machine in this run, side by side: (a) a TF-IDF search, (b) a stock
+Rasa 3.6 project on our data (generated into a temp folder, see bench/stock.py), (c) our bot
+started by `bot.tools.serve`. Nothing is written outside the temp folder except the report.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import rasa
+
+from bench import baselines, load, profile, quality, report, stock
+from bench.common import PYTHON, ROOT, children, cmdline, env, evaluation_set, free_port, log, machine, start
+from bench.training import Training, train
+
+OUR_MODEL = ROOT / "models" / "faq.tar.gz"
+STOCK_CACHE = ROOT / "models" / "bench"  # quick mode only: the stock model, keyed by its inputs
+
+
+@dataclass
+class Settings:
+    quick: bool
+    per_answer: Optional[int]  # evaluation questions per answer (None: all)
+    out_of_scope: Optional[int]
+    levels: Dict[int, int]  # concurrency -> conversations
+    warmup: int  # conversations before measuring
+    profile_seconds: int
+
+
+FULL = Settings(False, None, None, {1: 40, 8: 120, 32: 256}, 8, 30)
+QUICK = Settings(True, 2, 10, {1: 4, 8: 8, 32: 32}, 2, 6)
+
+
+@dataclass
+class Run:
+    settings: Settings
+    command: str
+    started: str
+    machine: Dict[str, str]
+    versions: Dict[str, str]
+    quality: Dict[str, quality.Score] = field(default_factory=dict)
+    tfidf: str = ""
+    load: List[load.LoadResult] = field(default_factory=list)
+    training: Dict[str, Optional[Training]] = field(default_factory=dict)
+    first_answer_s: Dict[str, float] = field(default_factory=dict)
+    peaks_mb: Dict[str, Optional[float]] = field(default_factory=dict)
+    profiles: Dict[str, profile.Profile] = field(default_factory=dict)
+    our_model: str = ""
+    notes: List[str] = field(default_factory=list)
+    finished: str = ""
+    seconds: float = 0.0
+
+
+def _git() -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return commit + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _versions() -> Dict[str, str]:
+    import sklearn
+    import spacy
+    return {"rasa": rasa.__version__, "python": platform.python_version(), "spacy": spacy.__version__,
+            "scikit-learn": sklearn.__version__, "commit": _git()}
+
+
+def _stock_model(work: Path, settings: Settings, run: Run) -> Path:
+    folder = work / "stock"
+    fingerprint = stock.write_project(folder, settings.quick)
+    if settings.quick:
+        cached = STOCK_CACHE / f"stock-quick-{fingerprint}.tar.gz"
+        if cached.exists():
+            run.notes.append(f"Stock model reused from {cached.relative_to(ROOT)} (same generated project).")
+            run.training["stock"] = None
+            return cached
+    log("training the stock Rasa project (b)" + (" with fewer epochs (quick mode)" if settings.quick else ""))
+    trained = train(folder, [], folder / "models", "stock", work / "cache-stock", work / "train-stock.log")
+    if settings.quick:
+        STOCK_CACHE.mkdir(parents=True, exist_ok=True)
+        for old in STOCK_CACHE.glob("stock-quick-*.tar.gz"):
+            old.unlink()
+        shutil.copyfile(trained.model, STOCK_CACHE / f"stock-quick-{fingerprint}.tar.gz")
+        run.training["stock"] = None  # epochs reduced: not the figure of record
+    else:
+        run.training["stock"] = trained
+    log(f"stock model trained in {trained.seconds:.0f} s")
+    return trained.model
+
+
+def _our_model(work: Path, settings: Settings, run: Run) -> Path:
+    if settings.quick:
+        if not OUR_MODEL.exists():
+            raise SystemExit(f"{OUR_MODEL} is missing: run `make train` first (quick mode does not retrain)")
+        run.training["ours"] = None
+        run.our_model = f"{OUR_MODEL.relative_to(ROOT)} (from `make train`; quick mode does not retrain)"
+        return OUR_MODEL
+    log("training our bot (c) into a temp folder (models/faq.tar.gz is left alone)")
+    trained = train(ROOT, [], work / "models", "faq", work / "cache-ours", work / "train-ours.log")
+    run.training["ours"] = trained
+    run.our_model = "trained in this run from config.yml, domain.yml and data/ (the one timed below)"
+    log(f"our model trained in {trained.seconds:.0f} s")
+    return trained.model
+
+
+def _start_stock(work: Path, model: Path):
+    port = free_port()
+    log("starting the stock Rasa server (b)")
+    return start("stock", [PYTHON, "-m", "rasa", "run", "--model", str(model), "--interface", "127.0.0.1",
+                           "--port", str(port), "--credentials", "credentials.yml"],
+                 f"http://127.0.0.1:{port}", work / "stock-server.log", work / "stock", env())
+
+
+def _start_ours(work: Path, model: Path):
+    port, actions_port, web_port = free_port(), free_port(), free_port()
+    databases = work / "databases"
+    databases.mkdir(exist_ok=True)
+    environ = env(FAQ_STORE_URL=f"sqlite:///{databases / 'faq.db'}",
+                  FAQ_TRACKER_STORE_URL=f"sqlite:///{databases / 'tracker.db'}")
+    log("starting our bot (c) with bot.tools.serve")
+    server = start("ours", [PYTHON, "-m", "bot.tools.serve", "--model", str(model), "--port", str(port),
+                            "--actions-port", str(actions_port), "--web-port", str(web_port)],
+                   f"http://127.0.0.1:{port}", work / "our-server.log", ROOT, environ)
+    for pid in children(server.process.pid):
+        line = cmdline(pid)
+        if "rasa_sdk" in line:
+            server.pids["action server"] = pid
+        elif "bot.web.server" in line:
+            server.pids["web page server"] = pid
+        elif " run " in line and "rasa" in line:
+            server.pids["Rasa server"] = pid
+    return server
+
+
+def measure(settings: Settings, work: Path, command: str) -> Run:
+    started = time.monotonic()
+    run = Run(settings, command, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine(), _versions())
+    questions = evaluation_set(settings.per_answer, settings.out_of_scope)
+    free_questions = [q.text for q in evaluation_set()]
+
+    log(f"(a) TF-IDF search on {len(questions)} questions")
+    search = baselines.TfidfSearch.build()
+    run.tfidf = search.describe()
+    run.quality["tfidf"] = quality.score_local("(a) TF-IDF search", search.answer, questions)
+
+    stock_model = _stock_model(work, settings, run)
+    our_model = _our_model(work, settings, run)
+
+    servers = []
+    try:
+        stock_server = _start_stock(work, stock_model)
+        servers.append(stock_server)
+        stock_server.pids["Rasa server"] = stock_server.process.pid
+        run.first_answer_s["stock"] = stock_server.first_answer_s
+        ours = _start_ours(work, our_model)
+        servers.append(ours)
+        run.first_answer_s["ours"] = ours.first_answer_s
+        log(f"first answers: stock {stock_server.first_answer_s:.1f} s, ours {ours.first_answer_s:.1f} s")
+
+        log(f"(b) and (c) over REST on {len(questions)} questions")
+        run.quality["stock"] = quality.score_rest("(b) stock Rasa, default pipeline", stock_server.url, questions)
+        run.quality["ours"] = quality.score_rest("(c) our bot", ours.url, questions)
+
+        load.run_live("ours", ours.url, 1, settings.warmup, free_questions, seed=999)
+        warm = load.run_live("ours", ours.url, 1, settings.warmup, free_questions, seed=998)
+        load.replay("stock", stock_server.url, 1, warm.scripts)
+        for concurrency, conversations in settings.levels.items():
+            log(f"load: {conversations} conversations, {concurrency} at a time")
+            mine = load.run_live("ours", ours.url, concurrency, conversations, free_questions, seed=concurrency)
+            theirs = load.replay("stock", stock_server.url, concurrency, mine.scripts)
+            run.load += [mine, theirs]
+            log(f"  p50 ours {mine.percentile(50) * 1000:.0f} ms, stock {theirs.percentile(50) * 1000:.0f} ms; "
+                f"errors {len(mine.errors)} / {len(theirs.errors)}")
+
+        log(f"profiling our servers with py-spy for {settings.profile_seconds} s under load (8 at a time)")
+        pids = {role: pid for role, pid in ours.pids.items() if role != "web page server"}
+
+        def profiled_load(seconds: float) -> int:
+            return len(load.run_live_for("ours", ours.url, 8, seconds, free_questions).samples)
+
+        run.profiles = profile.profile_while(pids, settings.profile_seconds, work / "profiles", profiled_load)
+
+        for server in servers:
+            for role, peak in server.peaks().items():
+                run.peaks_mb[f"{server.name}: {role}"] = peak
+    finally:
+        for server in servers:
+            server.stop()
+    run.finished = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    run.seconds = time.monotonic() - started
+    return run
+
+
+def profile_only(work: Path, conversations: int, seconds: int) -> str:
+    """Our bot alone (models/faq.tar.gz): latency at 1 conversation, then py-spy under load; a Markdown
+    snippet for before/after comparisons of a change (bench/PROFILE.md)."""
+    run = Run(FULL, "python -m bench.run --profile-only", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              machine(), _versions())
+    questions = [q.text for q in evaluation_set()]
+    ours = _start_ours(work, OUR_MODEL)
+    try:
+        load.run_live("ours", ours.url, 1, 5, questions, seed=999)
+        single = load.run_live("ours", ours.url, 1, conversations, questions, seed=1)
+        pids = {role: pid for role, pid in ours.pids.items() if role != "web page server"}
+        run.profiles = profile.profile_while(
+            pids, seconds, work / "profiles",
+            lambda s: len(load.run_live_for("ours", ours.url, 8, s, questions).samples))
+    finally:
+        ours.stop()
+    f = single.figures()
+    lines = [f"Run on {run.started}, load average {run.machine.get('load')}, commit {run.versions['commit']}.", "",
+             f"1 conversation at a time, {f['messages']} messages: p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms, "
+             f"{f['msg_per_s']:.1f} messages/s.", ""]
+    run.settings = Settings(False, None, None, {}, 0, seconds)
+    lines += report._profile_section(run, notes=False)[4:]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK") == "1",
+                        help="small sample, stock model with fewer epochs, no training timed (CI)")
+    parser.add_argument("--out", help="report path (default: bench/RESULTS.md, test-output/bench/RESULTS.md in quick mode)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, models, profiles)")
+    parser.add_argument("--profile-only", action="store_true",
+                        help="our bot alone: latency at 1 conversation and py-spy under load, printed as Markdown")
+    args = parser.parse_args(argv)
+    if args.profile_only:
+        work = Path(tempfile.mkdtemp(prefix="faq-bench-profile-"))
+        try:
+            print(profile_only(work, 30, 20))
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+        return 0
+    settings = QUICK if args.quick else FULL
+    out = Path(args.out) if args.out else (ROOT / "test-output" / "bench" / "RESULTS.md" if args.quick
+                                           else ROOT / "bench" / "RESULTS.md")
+    command = "make bench-quick" if args.quick else "make bench"
+    work = Path(tempfile.mkdtemp(prefix="faq-bench-"))
+    log(f"{'quick' if args.quick else 'full'} mode; work folder {work}")
+    try:
+        run = measure(settings, work, command)
+    except BaseException:
+        log(f"failed: logs kept in {work}")
+        raise
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report.render(run), encoding="utf-8")
+    out.with_suffix(".json").write_text(json.dumps(report.as_json(run), indent=1, ensure_ascii=False), encoding="utf-8")
+    log(f"report written to {out} ({run.seconds:.0f} s)")
+    if args.keep:
+        log(f"work folder kept: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
