@@ -18,6 +18,8 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from bot import channel_guard, input_guard
+
 logger = logging.getLogger(__name__)
 
 ORIGINS_ENV = "FAQ_WEB_ORIGINS"
@@ -54,7 +56,13 @@ class RestrictedSocketIOInput(SocketIOInput):
         return not origin or origin.rstrip("/") in self.allowed_origins
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+        intents = input_guard.domain_intents()
+
+        async def guarded(message: UserMessage) -> None:
+            # same screening and "indisponible" fallback as the REST channel
+            await channel_guard.handle(message, on_new_message, intents)
+
+        webhook = super().blueprint(guarded)
         sio = self.sio
         namespace = self.namespace or "/"
         rasa_connect = sio.handlers[namespace]["connect"]

@@ -4,35 +4,23 @@ Same URL as Rasa's own (`/webhooks/rest/webhook`), same reply format. In additio
 - a malformed request (bad JSON, missing or mistyped `sender`/`message`, body too big) gets a
   4xx with a French message instead of Rasa's defaults (a missing sender would otherwise
   land in a shared "default" conversation);
-- messages go through `bot.input_guard.screen` (empty, too long, refused payloads);
-- a reply that takes longer than `reply_timeout`, or that comes back empty because the
-  action server is down, becomes "service momentanément indisponible".
+- messages go through `bot.channel_guard.handle`: screened (empty, too long, refused
+  payloads), and "service momentanément indisponible" when no reply comes in time.
 """
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
-import os
 from typing import Any, Awaitable, Callable, Optional, Text
 
-import rasa.core.actions.action
-import rasa.utils.endpoints
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot import input_guard
-
-logger = logging.getLogger(__name__)
+from bot import channel_guard, input_guard
 
 MAX_BODY_BYTES = 16 * 1024
-DEFAULT_REPLY_TIMEOUT = float(os.environ.get("FAQ_REPLY_TIMEOUT", "10"))
-# Rasa waits 5 minutes for the action server; a vendor on a web page will not.
-ACTION_TIMEOUT = int(os.environ.get("FAQ_ACTION_TIMEOUT", "8"))
-rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT
-rasa.utils.endpoints.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT
+DEFAULT_REPLY_TIMEOUT = channel_guard.DEFAULT_REPLY_TIMEOUT
 
 
 def _error(status: int, message: str) -> response.HTTPResponse:
@@ -53,22 +41,6 @@ class GuardedRestInput(RestInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[dict]) -> InputChannel:
         return cls(float((credentials or {}).get("reply_timeout", DEFAULT_REPLY_TIMEOUT)))
-
-    async def reply(self, on_new_message, sender: str, text: str, metadata: Any) -> list:
-        collector = CollectingOutputChannel()
-        task = asyncio.ensure_future(
-            on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
-        )
-        try:
-            # shield: a slow reply goes on in the background and releases the conversation
-            await asyncio.wait_for(asyncio.shield(task), self.reply_timeout)
-        except asyncio.TimeoutError:
-            logger.warning("rest: no reply within %ss for conversation %s", self.reply_timeout, sender)
-            return [{"recipient_id": sender, **input_guard.unavailable_reply()}]
-        except Exception:  # noqa: BLE001 - the user gets a message, the log gets the details
-            logger.exception("rest: failure for conversation %s", sender)
-            return [{"recipient_id": sender, **input_guard.unavailable_reply()}]
-        return collector.messages or [{"recipient_id": sender, **input_guard.unavailable_reply()}]
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("guarded_rest_webhook", __name__)
@@ -91,11 +63,11 @@ class GuardedRestInput(RestInput):
             problem = input_guard.sender_error(data.get("sender")) or input_guard.message_error(data.get("message"))
             if problem:
                 return _error(400, problem)
-            sender = data["sender"]
             metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else None
-            verdict = input_guard.screen(data["message"], self.intents)
-            if verdict.replies:
-                return response.json([{"recipient_id": sender, **r} for r in verdict.replies])
-            return response.json(await self.reply(on_new_message, sender, verdict.text, metadata))
+            collector = CollectingOutputChannel()
+            message = UserMessage(data["message"], collector, data["sender"], input_channel=self.name(),
+                                  metadata=metadata)
+            await channel_guard.handle(message, on_new_message, self.intents, self.reply_timeout)
+            return response.json(collector.messages)
 
         return webhook

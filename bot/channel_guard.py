@@ -1,0 +1,61 @@
+"""One way for every channel to hand a user message to Rasa: screened, and never silent.
+
+The REST and socket.io channels both call `handle()`: the message goes through
+`bot.input_guard.screen`; a reply that does not come within the timeout, or no reply at all
+(the action server is down), becomes "service momentanément indisponible". A slow reply keeps
+running in the background, so the conversation is released and goes on afterwards.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any, Awaitable, Callable, FrozenSet
+
+import rasa.core.actions.action
+import rasa.utils.endpoints
+
+from bot import input_guard
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_REPLY_TIMEOUT = float(os.environ.get("FAQ_REPLY_TIMEOUT", "10"))
+# Rasa waits 5 minutes for the action server; a vendor on a web page will not.
+ACTION_TIMEOUT = int(os.environ.get("FAQ_ACTION_TIMEOUT", "8"))
+rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT
+rasa.utils.endpoints.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT
+
+
+async def handle(
+    message: Any,
+    on_new_message: Callable[[Any], Awaitable[Any]],
+    intents: FrozenSet[str],
+    timeout: float = DEFAULT_REPLY_TIMEOUT,
+) -> None:
+    """Screen `message` (a Rasa UserMessage), run it, and make sure the user hears back."""
+    output = message.output_channel
+    send = output.send_response
+    verdict = input_guard.screen(message.text or "", intents)
+    if verdict.replies:
+        for reply in verdict.replies:
+            await send(message.sender_id, reply)
+        return
+    message.text = verdict.text
+    sent = []
+
+    async def counted(recipient_id, reply):
+        sent.append(reply)
+        await send(recipient_id, reply)
+
+    output.send_response = counted
+    task = asyncio.ensure_future(on_new_message(message))
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout)
+    except asyncio.TimeoutError:
+        logger.warning("no reply within %ss for conversation %s", timeout, message.sender_id)
+        await send(message.sender_id, input_guard.unavailable_reply())
+        return
+    except Exception:  # noqa: BLE001 - the user gets a message, the log gets the details
+        logger.exception("failure for conversation %s", message.sender_id)
+    if not sent:
+        await send(message.sender_id, input_guard.unavailable_reply())
