@@ -134,6 +134,16 @@ def peak_rss_mb(pid: int) -> Optional[float]:
     return None
 
 
+def cpu_seconds(pid: int) -> Optional[float]:
+    """User + system CPU time a running process has used so far."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def machine() -> Dict[str, str]:
     info = {"cores": str(os.cpu_count())}
     try:
@@ -161,6 +171,9 @@ class Server:
     started_at: float
     first_answer_s: Optional[float] = None
     pids: Dict[str, int] = field(default_factory=dict)  # role -> pid, for peak memory
+
+    def cpu(self) -> Dict[str, Optional[float]]:
+        return {role: cpu_seconds(pid) for role, pid in self.pids.items()}
 
     def peaks(self) -> Dict[str, Optional[float]]:
         return {role: peak_rss_mb(pid) for role, pid in self.pids.items()}

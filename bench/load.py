@@ -9,6 +9,9 @@ previous reply has arrived.
 The stock server's replies have no buttons: it replays, message for message, the conversations
 sent to our bot at the same concurrency (same greetings, same payload strings, same questions,
 same feedback), so both servers get the same mix.
+
+An error is a failed request (connection, timeout, HTTP status other than 200), an empty reply, or
+our channel's "service momentanément indisponible" reply (sent when no reply came in time).
 """
 from __future__ import annotations
 
@@ -22,6 +25,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import aiohttp
 
+try:  # our REST channel answers 200 with this text when no reply came in time: an error here
+    from bot.input_guard import UNAVAILABLE
+    DEGRADED = {UNAVAILABLE}
+except ImportError:
+    DEGRADED = set()
 GREETINGS = ("Bonjour", "bonjour", "Bonjour !", "salut", "bonjour, j'ai une question")
 TIMEOUT_S = 60
 
@@ -42,6 +50,7 @@ class LoadResult:
     wall_s: float
     samples: List[Sample] = field(default_factory=list)
     scripts: List[List[Tuple[str, str]]] = field(default_factory=list)  # what was sent, per conversation
+    cpu_ms_per_message: Dict[str, float] = field(default_factory=dict)  # server process -> CPU ms per message
 
     @property
     def errors(self) -> List[Sample]:
@@ -68,6 +77,7 @@ class LoadResult:
                 "messages": len(self.samples), "errors": len(self.errors),
                 "p50_ms": self.percentile(50) * 1000, "p95_ms": self.percentile(95) * 1000,
                 "p99_ms": self.percentile(99) * 1000, "msg_per_s": self.throughput, "wall_s": self.wall_s,
+                "cpu_ms_per_message": self.cpu_ms_per_message,
                 **{f"p50_{kind}_ms": self.percentile(50, kind) * 1000
                    for kind in ("greet", "click", "question", "feedback")}}
 
@@ -80,7 +90,12 @@ async def _post(session: aiohttp.ClientSession, url: str, sender: str, message: 
             seconds = time.perf_counter() - started
             if response.status != 200:
                 return None, seconds, f"HTTP {response.status}"
-            return json.loads(body), seconds, ""
+            replies = json.loads(body)
+            if not replies:
+                return replies, seconds, "empty reply"
+            if any(r.get("text") in DEGRADED for r in replies):
+                return replies, seconds, "\"service unavailable\" reply"
+            return replies, seconds, ""
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
         return None, time.perf_counter() - started, type(error).__name__
 

@@ -152,6 +152,13 @@ def _start_ours(work: Path, model: Path):
     return server
 
 
+def _cpu_per_message(result: load.LoadResult, before: Dict[str, Optional[float]],
+                     after: Dict[str, Optional[float]]) -> None:
+    for role, used in after.items():
+        if role != "web page server" and used is not None and before.get(role) is not None and result.samples:
+            result.cpu_ms_per_message[role] = (used - before[role]) * 1000 / len(result.samples)
+
+
 def measure(settings: Settings, work: Path, command: str) -> Run:
     started = time.monotonic()
     run = Run(settings, command, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine(), _versions())
@@ -186,8 +193,12 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
         load.replay("stock", stock_server.url, 1, warm.scripts)
         for concurrency, conversations in settings.levels.items():
             log(f"load: {conversations} conversations, {concurrency} at a time")
+            before = ours.cpu()
             mine = load.run_live("ours", ours.url, concurrency, conversations, free_questions, seed=concurrency)
+            _cpu_per_message(mine, before, ours.cpu())
+            before = stock_server.cpu()
             theirs = load.replay("stock", stock_server.url, concurrency, mine.scripts)
+            _cpu_per_message(theirs, before, stock_server.cpu())
             run.load += [mine, theirs]
             log(f"  p50 ours {mine.percentile(50) * 1000:.0f} ms, stock {theirs.percentile(50) * 1000:.0f} ms; "
                 f"errors {len(mine.errors)} / {len(theirs.errors)}")

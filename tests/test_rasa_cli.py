@@ -45,6 +45,7 @@ def test_schema_checked_once_not_per_message():
 def test_tracker_store_on_a_sqlite_file_keeps_its_connection(tmp_path):
     import asyncio
 
+    import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import UserUttered
@@ -52,7 +53,7 @@ def test_tracker_store_on_a_sqlite_file_keeps_its_connection(tmp_path):
     rasa_cli.apply()
     rasa_cli.apply()  # applying twice wraps once
     store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
-    assert type(store.engine.pool).__name__ == "QueuePool"
+    assert isinstance(store.engine.pool, sa.pool.QueuePool)
 
     async def roundtrip():
         tracker = await store.get_or_create_tracker("c1")
@@ -62,4 +63,4 @@ def test_tracker_store_on_a_sqlite_file_keeps_its_connection(tmp_path):
 
     assert [e.text for e in asyncio.run(roundtrip()).events if isinstance(e, UserUttered)] == ["bonjour"]
     memory = SQLTrackerStore(Domain.empty(), dialect="sqlite", db="")
-    assert type(memory.engine.pool).__name__ != "QueuePool"
+    assert not isinstance(memory.engine.pool, sa.pool.QueuePool)
