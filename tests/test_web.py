@@ -19,6 +19,7 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -331,11 +332,18 @@ def test_the_conversation_survives_a_reload(widget):
 # --- keyboard, screen readers, phones -------------------------------------------------
 
 def _tab_to(widget: Widget, predicate, shift=False, limit=40):
-    keys = (Keys.SHIFT + Keys.TAB) if shift else Keys.TAB
     for _ in range(limit):
-        widget.driver.switch_to.active_element.send_keys(keys)
-        if predicate(widget.driver.switch_to.active_element):
-            return widget.driver.switch_to.active_element
+        # keys go to whatever has the focus, as a user's would (no element lookup to go stale)
+        actions = ActionChains(widget.driver)
+        if shift:
+            actions.key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+        else:
+            actions.send_keys(Keys.TAB).perform()
+        try:
+            if predicate(widget.driver.switch_to.active_element):
+                return widget.driver.switch_to.active_element
+        except StaleElementReferenceException:  # the widget re-rendered under the focus
+            continue
     raise AssertionError("the keyboard never reached the element")
 
 
