@@ -18,7 +18,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
-HELDOUT = ROOT / "tests" / "data" / "heldout.yml"
+EVALUATION = ROOT / "bench" / "data" / "evaluation.yml"  # the benchmark's own set: never trained or tuned on
+HELDOUT = ROOT / "tests" / "data" / "heldout.yml"  # the tests' set: the answer thresholds were chosen on it
 NLU_FILE = ROOT / "data" / "nlu.yml"
 
 
@@ -54,10 +55,11 @@ class Question:
     expected: Optional[str]  # an answer id, or None when out of scope
 
 
-def evaluation_set(per_answer: Optional[int] = None, out_of_scope: Optional[int] = None) -> List[Question]:
-    """tests/data/heldout.yml (never trained on); a sample of it in quick mode (first N of each)."""
+def evaluation_set(per_answer: Optional[int] = None, out_of_scope: Optional[int] = None,
+                   path: Path = EVALUATION) -> List[Question]:
+    """The questions of `path`; in quick mode a sample (the first N of each answer, of out of scope)."""
     questions = [Question(q["text"], q["expected"])
-                 for q in yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))["questions"]]
+                 for q in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]]
     if per_answer is None and out_of_scope is None:
         return questions
     taken: Dict[Optional[str], int] = {}

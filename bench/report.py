@@ -77,17 +77,33 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
     if ours:
         f = ours.figures()
         asked, wrong, leaked = ours.of("asked back"), ours.of("wrong"), ours.of("leaked")
+        misses = asked + wrong
+        families: Dict[str, int] = {}
+        for o in misses:
+            family = o.question.expected.split("_")[0]
+            families[family] = families.get(family, 0) + 1
+        top = max(families.items(), key=lambda item: item[1]) if families else None
+        family_note = (f" {top[1]} of the {len(misses)} misses concern the `{top[0]}_*` answers, which share much of "
+                       f"their vocabulary." if top and top[1] * 2 > len(misses) else "")
+        held = run.quality_heldout.get("ours")
+        held_note = (f" On `tests/data/heldout.yml`, on which the thresholds were chosen, the same bot has "
+                     f"{_pct(held.share('right'))} right and {_pct(held.share('wrong'))} wrong: new wordings, "
+                     f"written apart from the data, are harder." if held else "")
         rows.append(("(c) right answers ≥ 95 %", _pct(f["right"]), f["right"] >= TARGETS["right"],
                      f"{len(asked)} of {f['in_scope']} in-scope questions were asked back and {len(wrong)} answered "
-                     f"wrongly (listed under Confusions). The bot answers only on a clear winner (best FAQ intent "
-                     f"≥ {matching.ANSWER_MIN_CONFIDENCE:.2f} and {matching.ANSWER_MIN_MARGIN:.2f} ahead of the second, "
-                     f"bot/matching.py) and otherwise asks back with \"Vouliez-vous dire… ?\": with this training "
-                     f"data, DIET's confidence on these paraphrases stays below that bar."))
+                     f"wrongly (listed under Confusions).{family_note} The bot answers only on a clear winner (best "
+                     f"FAQ intent ≥ {matching.ANSWER_MIN_CONFIDENCE:.2f} and {matching.ANSWER_MIN_MARGIN:.2f} ahead "
+                     f"of the second, bot/matching.py) and otherwise asks back with \"Vouliez-vous dire… ?\"."
+                     + held_note))
         rows.append(("(c) wrong answers ≤ 1 %", _pct(f["wrong"]), f["wrong"] <= TARGETS["wrong"],
-                     f"{len(wrong)} questions got another answer than the expected one (listed under Confusions)."))
+                     f"{len(wrong)} of {f['in_scope']} questions got a neighbouring answer with enough confidence and "
+                     f"margin to be shown (listed under Confusions): the wording is closer to that answer's "
+                     f"training examples than to the expected answer's."))
         rows.append(("(c) out-of-scope questions without an FAQ answer ≥ 95 %", _pct(f["out_of_scope_handled"]),
                      f["out_of_scope_handled"] >= TARGETS["oos"],
-                     f"{len(leaked)} out-of-scope questions got an FAQ answer (listed under Confusions)."))
+                     f"{len(leaked)} of {f['out_of_scope']} out-of-scope questions got an FAQ answer (listed under "
+                     f"Confusions): they share words with an answer's training examples, and the out-of-scope "
+                     f"examples of data/nlu.yml do not cover their subject."))
     levels = _by_level(run)
     explained = False
     for concurrency, pair in sorted(levels.items()):
@@ -192,9 +208,10 @@ def _quality_section(run) -> List[str]:
     per_answer = "all" if run.settings.per_answer is None else f"the first {run.settings.per_answer}"
     lines = [
         "## 1. Answer quality", "",
-        f"Evaluation set: `tests/data/heldout.yml`, {per_answer} questions of each answer "
-        f"({counts['in_scope']} in scope) and {counts['out_of_scope']} out-of-scope questions; written apart from the "
-        "training examples (`data/nlu.yml`) and never used for training. Each question opens a fresh conversation; "
+        f"Evaluation set: `bench/data/evaluation.yml`, {per_answer} questions of each answer "
+        f"({counts['in_scope']} in scope) and {counts['out_of_scope']} out-of-scope questions, vendor-style; written "
+        "for the benchmark apart from the training examples (`data/nlu.yml`) and from the tests' held-out set, never "
+        "used for training nor to choose a threshold. Each question opens a fresh conversation; "
         "its first reply either contains the expected answer's text verbatim (right), contains another answer's text "
         "(wrong), or neither (asked back: \"Vouliez-vous dire… ?\", the guided questions, a request to rephrase, "
         "no answer). An out-of-scope question is handled when the reply contains no FAQ answer.", "",
@@ -218,8 +235,24 @@ def _quality_section(run) -> List[str]:
         "`nlu_fallback` asks to rephrase; no custom action; scored over REST"
         + (" (quick mode: the default pipeline and policies written out with fewer epochs)." if run.settings.quick else "."),
         f"- (c) Our bot, started by `bot.tools.serve`, scored over REST; model: {run.our_model}.", "",
-        "### Confusions of our bot", "",
     ]
+    if run.quality_heldout:
+        held = run.quality_heldout.get("ours")
+        lines += [
+            f"For reference, the same scoring on `tests/data/heldout.yml` ({held.counts['in_scope']} in scope, "
+            f"{held.counts['out_of_scope']} out of scope): never trained on, but the answer thresholds of "
+            "`bot/matching.py` were chosen on it, so it flatters our bot.", "",
+            "| system | right | wrong | asked back / no answer | out of scope without FAQ answer |",
+            "|---|---|---|---|---|",
+        ]
+        for key in SYSTEMS:
+            score = run.quality_heldout.get(key)
+            if score:
+                f = score.figures()
+                lines.append(f"| {score.system} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
+                             f"{_pct(f['out_of_scope_handled'])} |")
+        lines.append("")
+    lines += ["### Confusions of our bot", ""]
     wrong, asked, leaked = ours.of("wrong"), ours.of("asked back"), ours.of("leaked")
     if wrong:
         lines += ["Wrong answers:", "", "| question | expected | shown |", "|---|---|---|"]
@@ -344,6 +377,7 @@ def as_json(run) -> dict:
         "mode": "quick" if run.settings.quick else "full",
         "started": run.started, "seconds": round(run.seconds, 1), "machine": run.machine, "versions": run.versions,
         "quality": {key: score.figures() for key, score in run.quality.items()},
+        "quality_heldout": {key: score.figures() for key, score in run.quality_heldout.items()},
         "load": [r.figures() | {"system": r.system} for r in run.load],
         "training": {k: (None if v is None else {"seconds": v.seconds, "peak_rss_mb": v.peak_rss_mb})
                      for k, v in run.training.items()},

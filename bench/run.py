@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import platform
 import shutil
 import subprocess
@@ -26,7 +27,8 @@ from typing import Dict, List, Optional
 import rasa
 
 from bench import baselines, load, profile, quality, report, stock
-from bench.common import PYTHON, ROOT, children, cmdline, env, evaluation_set, free_port, log, machine, start
+from bench.common import (HELDOUT, PYTHON, ROOT, children, cmdline, env, evaluation_set, free_port, log, machine,
+                          start)
 from bench.training import Training, train
 
 OUR_MODEL = ROOT / "models" / "faq.tar.gz"
@@ -54,7 +56,8 @@ class Run:
     started: str
     machine: Dict[str, str]
     versions: Dict[str, str]
-    quality: Dict[str, quality.Score] = field(default_factory=dict)
+    quality: Dict[str, quality.Score] = field(default_factory=dict)  # bench/data/evaluation.yml
+    quality_heldout: Dict[str, quality.Score] = field(default_factory=dict)  # tests/data/heldout.yml
     tfidf: str = ""
     load: List[load.LoadResult] = field(default_factory=list)
     training: Dict[str, Optional[Training]] = field(default_factory=dict)
@@ -163,12 +166,14 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
     started = time.monotonic()
     run = Run(settings, command, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine(), _versions())
     questions = evaluation_set(settings.per_answer, settings.out_of_scope)
-    free_questions = [q.text for q in evaluation_set()]
+    heldout = evaluation_set(settings.per_answer and 1, settings.out_of_scope and 5, path=HELDOUT)
+    free_questions = [q.text for q in evaluation_set() + evaluation_set(path=HELDOUT)]
 
-    log(f"(a) TF-IDF search on {len(questions)} questions")
+    log(f"(a) TF-IDF search on {len(questions)} + {len(heldout)} questions")
     search = baselines.TfidfSearch.build()
     run.tfidf = search.describe()
     run.quality["tfidf"] = quality.score_local("(a) TF-IDF search", search.answer, questions)
+    run.quality_heldout["tfidf"] = quality.score_local("(a) TF-IDF search", search.answer, heldout)
 
     stock_model = _stock_model(work, settings, run)
     our_model = _our_model(work, settings, run)
@@ -184,9 +189,11 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
         run.first_answer_s["ours"] = ours.first_answer_s
         log(f"first answers: stock {stock_server.first_answer_s:.1f} s, ours {ours.first_answer_s:.1f} s")
 
-        log(f"(b) and (c) over REST on {len(questions)} questions")
-        run.quality["stock"] = quality.score_rest("(b) stock Rasa, default pipeline", stock_server.url, questions)
-        run.quality["ours"] = quality.score_rest("(c) our bot", ours.url, questions)
+        log(f"(b) and (c) over REST on {len(questions)} + {len(heldout)} questions")
+        for key, name, url in (("stock", "(b) stock Rasa, default pipeline", stock_server.url),
+                               ("ours", "(c) our bot", ours.url)):
+            run.quality[key] = quality.score_rest(name, url, questions)
+            run.quality_heldout[key] = quality.score_rest(name, url, heldout)
 
         load.run_live("ours", ours.url, 1, settings.warmup, free_questions, seed=999)
         warm = load.run_live("ours", ours.url, 1, settings.warmup, free_questions, seed=998)
@@ -227,7 +234,7 @@ def profile_only(work: Path, conversations: int, seconds: int) -> str:
     snippet for before/after comparisons of a change (bench/PROFILE.md)."""
     run = Run(FULL, "python -m bench.run --profile-only", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               machine(), _versions())
-    questions = [q.text for q in evaluation_set()]
+    questions = [q.text for q in evaluation_set() + evaluation_set(path=HELDOUT)]
     ours = _start_ours(work, OUR_MODEL)
     try:
         load.run_live("ours", ours.url, 1, 5, questions, seed=999)
@@ -255,7 +262,15 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, models, profiles)")
     parser.add_argument("--profile-only", action="store_true",
                         help="our bot alone: latency at 1 conversation and py-spy under load, printed as Markdown")
+    parser.add_argument("--render", metavar="RUN_PICKLE", help="re-render a kept run (work folder's run.pickle)")
     args = parser.parse_args(argv)
+    if args.render:
+        with open(args.render, "rb") as handle:
+            run = pickle.load(handle)
+        out = Path(args.out or "-")
+        text = report.render(run)
+        print(text) if str(out) == "-" else out.write_text(text, encoding="utf-8")
+        return 0
     if args.profile_only:
         work = Path(tempfile.mkdtemp(prefix="faq-bench-profile-"))
         try:
@@ -275,6 +290,8 @@ def main(argv=None) -> int:
     except BaseException:
         log(f"failed: logs kept in {work}")
         raise
+    with open(work / "run.pickle", "wb") as handle:  # kept with --keep: `--render` re-renders it
+        pickle.dump(run, handle)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.render(run), encoding="utf-8")
     out.with_suffix(".json").write_text(json.dumps(report.as_json(run), indent=1, ensure_ascii=False), encoding="utf-8")

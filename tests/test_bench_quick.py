@@ -32,8 +32,8 @@ def test_quick_benchmark_writes_every_part(output_dir):
 
     figures = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     assert figures["mode"] == "quick"
-    assert set(figures["quality"]) == {"tfidf", "stock", "ours"}
-    for score in figures["quality"].values():
+    assert set(figures["quality"]) == set(figures["quality_heldout"]) == {"tfidf", "stock", "ours"}
+    for score in list(figures["quality"].values()) + list(figures["quality_heldout"].values()):
         assert score["in_scope"] > 0 and score["out_of_scope"] > 0
         assert abs(score["right"] + score["wrong"] + score["asked_back"] - 1) < 1e-9
     levels = {(r["system"], r["concurrency"]) for r in figures["load"] if r["messages"] > 0}
