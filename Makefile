@@ -12,7 +12,7 @@ export PYTHONWARNINGS := ignore
 PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 
-.PHONY: setup sync train run shell test report purge lock clean bench bench-quick
+.PHONY: setup sync train run shell test report purge lock clean bench bench-quick cluster bench-cluster
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 est introuvable (Rasa 3.6 en a besoin)."; exit 1; }
@@ -44,18 +44,25 @@ train: $(MODEL)
 run: $(MODEL) $(WEBCHAT)  ## action server + Rasa server (REST on localhost:5005) + web page (http://localhost:8080), Ctrl-C stops all
 	$(PY) -m bot.tools.serve
 
+cluster: $(MODEL) $(WEBCHAT)  ## REPLICAS Rasa replicas (2) x WORKERS (1), ACTION_SERVERS (2), PostgreSQL, Redis, all behind nginx on localhost:5005
+	$(PY) -m bot.cluster.run $(if $(REPLICAS),--replicas $(REPLICAS)) $(if $(WORKERS),--workers $(WORKERS)) \
+	  $(if $(ACTION_SERVERS),--action-servers $(ACTION_SERVERS)) $(if $(PORT),--port $(PORT))
+
 shell: $(MODEL)  ## Rasa's terminal shell, custom actions included
 	$(PY) -m bot.tools.serve --shell
 
 test: $(MODEL) $(WEBCHAT)  ## the whole suite
 	$(PY) -m pytest
 
-bench: setup  ## benchmarks, one run (~15 min): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md
+bench: setup  ## benchmarks, one run (~15 min): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md; then cluster mode (~10 min) -> bench/CLUSTER.md
 	$(PY) -m bot.tools.sync
-	$(PY) -m bench.run
+	$(PY) -m bench.run --cluster
 
 bench-quick: $(MODEL) $(WEBCHAT)  ## the benchmark on a small sample in a few minutes (CI check) -> test-output/bench/RESULTS.md
 	$(PY) -m bench.run --quick
+
+bench-cluster: $(MODEL)  ## cluster mode alone: throughput and p95 of 1 vs 2 replicas (and workers) at 32 conversations -> bench/CLUSTER.md
+	$(PY) -m bench.cluster
 
 report: setup  ## maintainers' report: terminal tables + reports/ (CSV, HTML with charts); DAYS=N for the last N days
 	$(PY) -m bot.tools.report --out reports $(if $(DAYS),--days $(DAYS))

@@ -263,6 +263,8 @@ def main(argv=None) -> int:
     parser.add_argument("--profile-only", action="store_true",
                         help="our bot alone: latency at 1 conversation and py-spy under load, printed as Markdown")
     parser.add_argument("--render", metavar="RUN_PICKLE", help="re-render a kept run (work folder's run.pickle)")
+    parser.add_argument("--cluster", action="store_true",
+                        help="then cluster mode: 1 vs 2 replicas at 32 conversations (bench/cluster.py -> CLUSTER.md)")
     args = parser.parse_args(argv)
     if args.render:
         with open(args.render, "rb") as handle:
@@ -300,6 +302,9 @@ def main(argv=None) -> int:
         log(f"work folder kept: {work}")
     else:
         shutil.rmtree(work, ignore_errors=True)
+    if args.cluster:
+        from bench import cluster
+        return cluster.main(["--quick"] if args.quick else [])
     return 0
 
 

@@ -1,0 +1,312 @@
+"""Cluster mode for real: PostgreSQL, Redis, nginx, two Rasa replicas and two action servers
+started by bot.cluster.run; every message goes through nginx.
+
+What a busy site needs from it: conversations spread over the replicas; a conversation keeps its
+state whichever replica answers each message; one conversation is never handled by two replicas
+at once; socket.io sessions stay on their replica; a replica killed mid-way loses nothing.
+"""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import pytest
+import sqlalchemy as sa
+
+from bot import conversation as conv
+from bot import input_guard
+from bot import store as store_module
+from bot.cluster import nginx
+from bot.cluster.run import ENDPOINTS, Cluster, Settings
+from tests.conftest import MODEL, ROOT
+
+GUIDED_COST = '/ask_qhn_cout_certification{"via":"guide"}'
+
+
+# --- a REST client that also reads which replica answered ---------------------------------
+
+def post(base_url: str, sender: str, message: str, timeout: float = 60) -> Tuple[List[dict], str]:
+    """(replies, replica address) for one message through nginx."""
+    body = json.dumps({"sender": sender, "message": message}).encode("utf-8")
+    request = urllib.request.Request(f"{base_url}/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        # after a failover nginx lists every replica it tried: the last one answered
+        upstream = response.headers["X-Upstream"].split(",")[-1].strip()
+        return json.loads(response.read().decode("utf-8")), upstream
+
+
+class Conversation:
+    """One user through nginx: what was sent, and which replica answered each message."""
+
+    def __init__(self, base_url: str, seed: int):
+        self.base_url, self.sender, self.rng = base_url, uuid.uuid4().hex, random.Random(seed)
+        self.sent: List[str] = []
+        self.upstreams: List[str] = []
+        self.answer_id: Optional[str] = None
+
+    def say(self, message: str) -> List[dict]:
+        replies, upstream = post(self.base_url, self.sender, message)
+        self.sent.append(message)
+        self.upstreams.append(upstream)
+        assert replies, f"no reply to {message!r}"
+        return replies
+
+    def walk_to_an_answer(self) -> List[dict]:
+        """Bonjour, then random buttons (never "Recommencer") until an answer is shown."""
+        replies = self.say("Bonjour")
+        for _ in range(8):
+            if replies[-1].get("text") == conv.FEEDBACK_QUESTION:
+                yes = next(b for b in replies[-1]["buttons"] if b["title"] == "Oui")
+                self.answer_id = json.loads(yes["payload"][len("/affirm"):])["answer_id"]
+                return replies
+            choices = [b for b in replies[-1].get("buttons") or [] if b["title"] != conv.RESTART_LABEL]
+            assert choices, f"no way forward in {replies}"
+            replies = self.say(self.rng.choice(choices)["payload"])
+        raise AssertionError(f"no answer after 8 clicks: {self.sent}")
+
+
+# --- the cluster ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cluster(output_dir):
+    assert MODEL.exists(), "no trained model: run the tests through `make test`"
+    folder = Path(tempfile.mkdtemp(prefix="faq-cluster-test-"))
+    running = Cluster(Settings(replicas=2, action_servers=2, workers=1, port=0, folder=folder, model=MODEL))
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+        logs = output_dir / "cluster-logs"
+        shutil.rmtree(logs, ignore_errors=True)
+        if running.logs.exists():
+            shutil.copytree(running.logs, logs)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def database(cluster):
+    engine = sa.create_engine(cluster.store_url, future=True)
+    yield engine
+    engine.dispose()
+
+
+def rows(engine, table: sa.Table, sender: str) -> List[dict]:
+    with engine.connect() as connection:
+        query = sa.select(table).where(table.c.conversation_id == sender).order_by(table.c.id)
+        return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def events(engine, sender: str) -> List[Tuple[str, dict]]:
+    """Rasa's conversation in PostgreSQL: (event type, event data) in order."""
+    with engine.connect() as connection:
+        result = connection.execute(sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
+                                    {"s": sender})
+        return [(type_name, json.loads(data)) for type_name, data in result]
+
+
+def user_texts(engine, sender: str) -> List[str]:
+    return [data.get("text") for kind, data in events(engine, sender) if kind == "user"]
+
+
+def replica_addresses(cluster) -> List[str]:
+    return [f"127.0.0.1:{r.port}" for r in cluster.replicas]
+
+
+# --- configuration (no server) --------------------------------------------------------
+
+def test_endpoints_template_reads_every_setting_from_the_environment(monkeypatch):
+    from rasa.core.utils import number_of_sanic_workers
+    from rasa.utils.endpoints import read_endpoint_config
+
+    text = ENDPOINTS.read_text(encoding="utf-8")
+    assert "password: ${FAQ_PG_PASSWORD}" in text and "password: ${FAQ_REDIS_PASSWORD}" in text
+    values = {"FAQ_ACTION_SERVER_URL": "http://actions.test/webhook", "FAQ_PG_HOST": "db.test", "FAQ_PG_PORT": "5433",
+              "FAQ_PG_DB": "faq", "FAQ_PG_USER": "faq", "FAQ_PG_PASSWORD": "pg-secret", "FAQ_REDIS_HOST": "redis.test",
+              "FAQ_REDIS_PORT": "6380", "FAQ_REDIS_PASSWORD": "redis-secret", "FAQ_REDIS_DB": "1", "SANIC_WORKERS": "3"}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    tracker = read_endpoint_config(str(ENDPOINTS), "tracker_store")
+    assert (tracker.type, tracker.url, tracker.kwargs["dialect"], tracker.kwargs["password"]) == \
+        ("SQL", "db.test", "postgresql", "pg-secret")
+    lock = read_endpoint_config(str(ENDPOINTS), "lock_store")
+    assert (lock.type, lock.url, lock.kwargs["port"], lock.kwargs["password"]) == \
+        ("redis", "redis.test", "6380", "redis-secret")
+    assert read_endpoint_config(str(ENDPOINTS), "action_endpoint").url == "http://actions.test/webhook"
+    # Rasa starts several Sanic workers only with this lock store; the single-machine default keeps one
+    assert number_of_sanic_workers(lock) == 3
+    assert number_of_sanic_workers(read_endpoint_config(str(ROOT / "endpoints.yml"), "lock_store")) == 1
+
+
+def test_nginx_configuration_is_accepted_by_nginx(tmp_path):
+    balancer = nginx.Nginx(tmp_path, 18080, 18081, [15001, 15002], [15051], 18082)
+    assert "syntax is ok" in balancer.check()
+    text = (tmp_path / "nginx.conf").read_text()
+    def block(name: str) -> str:
+        start = text.index(f"upstream {name} {{")
+        return text[start:text.index("}", start)]
+
+    rest, sticky = block("faq_rasa"), block("faq_rasa_sticky")
+    for block in (rest, sticky):
+        assert "127.0.0.1:15001" in block and "127.0.0.1:15002" in block
+    assert "hash $faq_client consistent;" in sticky and "hash" not in rest  # REST: round-robin
+
+
+# --- the running cluster --------------------------------------------------------------
+
+def test_conversations_spread_over_replicas_and_keep_their_state(cluster, database):
+    """16 conversations, 8 at a time: guided clicks, then "oui" typed, which only the
+    conversation's history (in PostgreSQL) can tie to the answer shown."""
+    def one(seed: int) -> Tuple[Conversation, List[dict]]:
+        talk = Conversation(cluster.url, seed)
+        talk.walk_to_an_answer()
+        return talk, talk.say("oui")
+
+    with ThreadPoolExecutor(8) as pool:
+        done = list(pool.map(one, range(16)))
+
+    replicas = replica_addresses(cluster)
+    per_replica = Counter(u for talk, _ in done for u in talk.upstreams)
+    assert set(per_replica) == set(replicas), per_replica
+    total = sum(per_replica.values())
+    assert all(per_replica[r] >= 0.25 * total for r in replicas), per_replica
+    both = [talk for talk, _ in done if len(set(talk.upstreams)) == 2]
+    assert len(both) >= len(done) // 2, "most conversations should be answered by both replicas"
+    for talk, thanks in done:
+        assert thanks[0]["text"] == conv.THANKS_YES, (talk.sent, talk.upstreams)
+        feedback = [(r["answer_id"], r["helpful"], r["via"]) for r in rows(database, store_module.feedback, talk.sender)]
+        assert feedback == [(talk.answer_id, True, "guide")]
+        assert user_texts(database, talk.sender) == talk.sent
+
+
+def test_one_conversation_is_never_handled_by_two_replicas_at_once(cluster, database):
+    """5 messages of one conversation sent at the same moment, spread over both replicas: the
+    Redis lock store queues them, so each is handled whole before the next one starts."""
+    sender = uuid.uuid4().hex
+    messages = [f"bonjour {n}" for n in range(5)]
+    start = threading.Barrier(len(messages))
+
+    def send(message: str) -> Tuple[List[dict], str]:
+        start.wait()
+        return post(cluster.url, sender, message)
+
+    with ThreadPoolExecutor(len(messages)) as pool:
+        answered = list(pool.map(send, messages))
+    assert {upstream for _, upstream in answered} == set(replica_addresses(cluster))
+    assert all(replies and replies[0].get("text") != input_guard.UNAVAILABLE for replies, _ in answered)
+
+    history = events(database, sender)
+    assert sorted(user_texts(database, sender)) == sorted(messages)  # none lost, none twice
+    # each message's turn ends (action_listen) before the next message comes in
+    turns, current = [], None
+    for kind, data in history:
+        if kind == "user":
+            assert current is None or current[-1] == "action_listen", f"a turn was interleaved: {current}"
+            current = []
+            turns.append(current)
+        elif kind == "action" and current is not None:
+            current.append(data.get("name"))
+    assert len(turns) == len(messages) and all(turn and turn[-1] == "action_listen" for turn in turns), turns
+
+
+def _engineio(base_url: str, client: str, sid: Optional[str] = None, body: Optional[str] = None) -> Tuple[str, str]:
+    """One engine.io polling request (the transport the widget starts with), from `client`."""
+    query = "EIO=4&transport=polling" + (f"&sid={sid}" if sid else "") + f"&t={uuid.uuid4().hex[:8]}"
+    request = urllib.request.Request(f"{base_url}/socket.io/?{query}", data=body.encode() if body else None,
+                                     headers={"X-Forwarded-For": client, "Content-Type": "text/plain;charset=UTF-8"})
+    with urllib.request.urlopen(request, timeout=40) as response:
+        return response.read().decode("utf-8"), response.headers["X-Upstream"]
+
+
+def socketio_conversation(base_url: str, client: str) -> Tuple[List[str], List[dict]]:
+    """Open a session, ask for the welcome; (replica of every request, bot messages received)."""
+    upstreams, received = [], []
+
+    def call(body: Optional[str] = None) -> str:
+        text, upstream = _engineio(base_url, client, sid, body)
+        upstreams.append(upstream)
+        return text
+
+    sid = None
+    opening = call()
+    sid = json.loads(opening[opening.index("{"):])["sid"]
+    call("40")  # connect to the default namespace
+    assert call().startswith("40")
+    session = uuid.uuid4().hex
+    call("42" + json.dumps(["session_request", {"session_id": session}]))
+    call("42" + json.dumps(["user_uttered", {"message": "Bonjour", "session_id": session}]))
+    deadline = time.monotonic() + 60
+    while not any(m.get("quick_replies") or m.get("buttons") for m in received) and time.monotonic() < deadline:
+        for packet in call().split("\x1e"):
+            if packet.startswith("42"):
+                name, *data = json.loads(packet[2:])
+                if name == "bot_uttered":
+                    received.append(data[0])
+    return upstreams, received
+
+
+def test_socketio_sessions_stick_to_their_replica(cluster):
+    """Without stickiness a session's next request meets a replica that never heard of it."""
+    clients = [f"203.0.113.{n}" for n in range(1, 13)]
+    with ThreadPoolExecutor(6) as pool:
+        sessions = list(pool.map(lambda c: socketio_conversation(cluster.url, c), clients))
+    for upstreams, received in sessions:
+        assert len(set(upstreams)) == 1, upstreams
+        assert received and received[0]["text"].startswith(conv.WELCOME[:30])
+    assert {upstreams[0] for upstreams, _ in sessions} == set(replica_addresses(cluster))
+
+
+def test_a_replica_killed_mid_way_loses_no_conversation_and_no_feedback(cluster, database):
+    """12 conversations reach an answer; one replica is killed (SIGKILL); they go on through the
+    other: "oui" typed still rates the answer shown before the crash, a new answer and its "non"
+    follow, and PostgreSQL has every row and every message."""
+    count = 12
+    crashed, resume = threading.Barrier(count + 1), threading.Barrier(count + 1)
+
+    def one(seed: int) -> Tuple[Conversation, int, List[List[dict]]]:
+        talk = Conversation(cluster.url, 1000 + seed)
+        try:
+            talk.walk_to_an_answer()
+        finally:
+            crashed.wait(timeout=600)
+        resume.wait(timeout=120)
+        before = len(talk.upstreams)
+        replies = [talk.say("oui"), talk.say(GUIDED_COST), talk.say("non")]
+        return talk, before, replies
+
+    with ThreadPoolExecutor(count) as pool:
+        futures = [pool.submit(one, seed) for seed in range(count)]
+        crashed.wait(timeout=600)
+        victim, survivor = cluster.replicas
+        victim.child.kill()
+        assert not victim.child.alive()
+        resume.wait(timeout=120)
+        done = [future.result(timeout=600) for future in futures]
+
+    victim_address, survivor_address = f"127.0.0.1:{victim.port}", f"127.0.0.1:{survivor.port}"
+    assert victim_address in {u for talk, before, _ in done for u in talk.upstreams[:before]}
+    for talk, before, (thanks, cost, thanks_no) in done:
+        assert set(talk.upstreams[before:]) == {survivor_address}, talk.upstreams
+        assert thanks[0]["text"] == conv.THANKS_YES, "the answer shown before the crash was forgotten"
+        assert cost[-1]["text"] == conv.FEEDBACK_QUESTION
+        assert thanks_no[0]["text"] == conv.THANKS_NO
+        feedback = [(r["answer_id"], r["helpful"]) for r in rows(database, store_module.feedback, talk.sender)]
+        assert feedback == [(talk.answer_id, True), ("qhn_cout_certification", False)]
+        shown = [r["answer_id"] for r in rows(database, store_module.answers_shown, talk.sender)]
+        assert shown == [talk.answer_id, "qhn_cout_certification"]
+        assert user_texts(database, talk.sender) == talk.sent
+    # the survivor alone still serves new conversations
+    fresh = Conversation(cluster.url, 7)
+    fresh.walk_to_an_answer()
+    assert set(fresh.upstreams) == {survivor_address}
