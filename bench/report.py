@@ -280,7 +280,7 @@ def _speed_section(run) -> List[str]:
     lines = [
         "## 2. Speed over REST", "",
         "Each conversation (fresh sender id): a greeting; one or two button clicks, each the payload of a button of "
-        "the previous reply; a free question (from the evaluation set); the feedback \"Oui\" (the \"Oui\" button's "
+        "the previous reply; a free question (from the two evaluation sets); the feedback \"Oui\" (the \"Oui\" button's "
         "payload when the previous reply has one, else the word). N conversations run at once, each sending its next "
         "message when the previous reply has arrived. The stock server's replies have no buttons: it is sent, message "
         "for message, the conversations our bot was sent at the same concurrency (same greetings, same payload "
@@ -361,6 +361,7 @@ def _profile_section(run, notes: bool = True) -> List[str]:
         text = PROFILE_NOTES.read_text(encoding="utf-8").strip().splitlines()
         if text and text[0].startswith("# "):
             text = text[1:]
+        text = ["#### " + line[3:] if line.startswith("## ") else line for line in text]
         lines += ["### What was found and changed (before / after)", "",
                   f"From `bench/PROFILE.md` (an earlier investigation with this harness, dated there):", ""] + text + [""]
     return lines
