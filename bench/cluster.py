@@ -147,11 +147,12 @@ def render(rows: List[Row], quick: bool, info: Dict[str, str], started: str, sec
             f"| {_ratio(f['p95_ms'], base.figures['p95_ms'])} | {shares} | {row.load_before} |")
     lines += [
         "",
-        "Ratios are against the 1-replica cluster (1 worker). A Rasa process keeps one core busy under this "
-        "load, so on this 2-core machine two processes can at best double the throughput, minus what nginx, "
-        "PostgreSQL, the action servers and the load generator take; more processes than cores only add "
-        "queueing. On a machine with more cores, or with replicas on several machines, the same settings "
-        "scale further.",
+        "Ratios are against the 1-replica cluster (1 worker). Rasa's SQL tracker store and Redis lock store "
+        "make synchronous calls inside each process's event loop: while one message waits for PostgreSQL or "
+        "Redis, that process handles nothing else, so one process does not keep a core busy and further "
+        "processes (replicas or workers) on the same cores fill those waits. Every process here shares the "
+        "machine's cores with nginx, PostgreSQL, Redis, the action servers, the load generator and whatever "
+        "else runs (load average above); on more cores, or on several machines, each replica brings its own.",
     ]
     if quick:
         lines += ["", f"Quick mode: {rows[0].figures['conversations']:.0f} conversations per configuration; "

@@ -7,6 +7,7 @@ at once; socket.io sessions stay on their replica; a replica killed mid-way lose
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import shutil
@@ -18,7 +19,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import pytest
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from bot import conversation as conv
 from bot import input_guard
 from bot import store as store_module
-from bot.cluster import nginx
+from bot.cluster import lock_store, nginx
 from bot.cluster.run import ENDPOINTS, Cluster, Settings
 from tests.conftest import MODEL, ROOT
 
@@ -142,11 +143,43 @@ def test_endpoints_template_reads_every_setting_from_the_environment(monkeypatch
         ("SQL", "db.test", "postgresql", "pg-secret")
     lock = read_endpoint_config(str(ENDPOINTS), "lock_store")
     assert (lock.type, lock.url, lock.kwargs["port"], lock.kwargs["password"]) == \
-        ("redis", "redis.test", "6380", "redis-secret")
+        ("bot.cluster.lock_store.AtomicRedisLockStore", "redis.test", "6380", "redis-secret")
     assert read_endpoint_config(str(ENDPOINTS), "action_endpoint").url == "http://actions.test/webhook"
     # Rasa starts several Sanic workers only with this lock store; the single-machine default keeps one
     assert number_of_sanic_workers(lock) == 3
     assert number_of_sanic_workers(read_endpoint_config(str(ROOT / "endpoints.yml"), "lock_store")) == 1
+
+
+def test_lock_store_lets_one_holder_in_at_a_time(cluster):
+    """8 processes' worth of lock stores (one Redis connection each) asking for one conversation's
+    lock at the same moment: one holder at a time, every ticket served once, nothing left behind.
+    (Rasa's own RedisLockStore, in the same race, hands out the same ticket twice.)"""
+    conversation = uuid.uuid4().hex
+    stores = [lock_store.AtomicRedisLockStore(host="127.0.0.1", port=cluster.redis.port, db=1,
+                                              password=cluster.redis.password, key_prefix="test")
+              for _ in range(8)]
+    start, guard = threading.Barrier(len(stores)), threading.Lock()
+    inside, most_inside, served = [0], [0], []
+
+    async def hold(store) -> None:
+        async with store.lock(conversation, lock_lifetime=30, wait_time_in_seconds=0.05) as lock:
+            with guard:
+                inside[0] += 1
+                most_inside[0] = max(most_inside[0], inside[0])
+                served.append(lock.now_serving)
+            await asyncio.sleep(0.05)
+            with guard:
+                inside[0] -= 1
+
+    def run(store) -> None:
+        start.wait()
+        asyncio.run(hold(store))
+
+    with ThreadPoolExecutor(len(stores)) as pool:
+        list(pool.map(run, stores))
+    assert most_inside[0] == 1
+    assert sorted(served) == list(range(len(stores)))
+    assert stores[0].get_lock(conversation) is None
 
 
 def test_nginx_configuration_is_accepted_by_nginx(tmp_path):
@@ -220,59 +253,88 @@ def test_one_conversation_is_never_handled_by_two_replicas_at_once(cluster, data
     assert len(turns) == len(messages) and all(turn and turn[-1] == "action_listen" for turn in turns), turns
 
 
-def _engineio(base_url: str, client: str, sid: Optional[str] = None, body: Optional[str] = None) -> Tuple[str, str]:
-    """One engine.io polling request (the transport the widget starts with), from `client`."""
-    query = "EIO=4&transport=polling" + (f"&sid={sid}" if sid else "") + f"&t={uuid.uuid4().hex[:8]}"
-    request = urllib.request.Request(f"{base_url}/socket.io/?{query}", data=body.encode() if body else None,
-                                     headers={"X-Forwarded-For": client, "Content-Type": "text/plain;charset=UTF-8"})
-    with urllib.request.urlopen(request, timeout=40) as response:
-        return response.read().decode("utf-8"), response.headers["X-Upstream"]
+class Widget:
+    """A web widget's socket.io session, over engine.io polling (the transport it starts with),
+    from one client address; `session_id` is the conversation id the widget keeps across reloads."""
+
+    def __init__(self, base_url: str, client: str, session_id: Optional[str] = None):
+        self.base_url, self.client = base_url, client
+        self.session_id = session_id or uuid.uuid4().hex
+        self.sid: Optional[str] = None
+        self.upstreams: List[str] = []
+
+    def _call(self, body: Optional[str] = None) -> str:
+        query = "EIO=4&transport=polling" + (f"&sid={self.sid}" if self.sid else "") + f"&t={uuid.uuid4().hex[:8]}"
+        request = urllib.request.Request(
+            f"{self.base_url}/socket.io/?{query}", data=body.encode() if body else None,
+            headers={"X-Forwarded-For": self.client, "Content-Type": "text/plain;charset=UTF-8"})
+        with urllib.request.urlopen(request, timeout=40) as response:
+            self.upstreams.append(response.headers["X-Upstream"].split(",")[-1].strip())  # after a failover: the last
+            return response.read().decode("utf-8")
+
+    def connect(self) -> "Widget":
+        opening = self._call()
+        self.sid = json.loads(opening[opening.index("{"):])["sid"]
+        self._call("40")  # the default namespace
+        assert self._call().startswith("40")
+        self._call("42" + json.dumps(["session_request", {"session_id": self.session_id}]))
+        return self
+
+    def say(self, message: str, until: Callable[[List[dict]], bool]) -> List[dict]:
+        """Send a message as the widget does; the bot's messages until `until(messages)` holds."""
+        self._call("42" + json.dumps(["user_uttered", {"message": message, "session_id": self.session_id}]))
+        received: List[dict] = []
+        deadline = time.monotonic() + 60
+        while not until(received):
+            assert time.monotonic() < deadline, f"no complete reply to {message!r}: {received}"
+            for packet in self._call().split("\x1e"):
+                if packet.startswith("42"):
+                    name, *data = json.loads(packet[2:])
+                    if name == "bot_uttered":
+                        received.append(data[0])
+        return received
 
 
-def socketio_conversation(base_url: str, client: str) -> Tuple[List[str], List[dict]]:
-    """Open a session, ask for the welcome; (replica of every request, bot messages received)."""
-    upstreams, received = [], []
+def _has_buttons(messages: List[dict]) -> bool:
+    return any(m.get("quick_replies") or m.get("buttons") for m in messages)
 
-    def call(body: Optional[str] = None) -> str:
-        text, upstream = _engineio(base_url, client, sid, body)
-        upstreams.append(upstream)
-        return text
 
-    sid = None
-    opening = call()
-    sid = json.loads(opening[opening.index("{"):])["sid"]
-    call("40")  # connect to the default namespace
-    assert call().startswith("40")
-    session = uuid.uuid4().hex
-    call("42" + json.dumps(["session_request", {"session_id": session}]))
-    call("42" + json.dumps(["user_uttered", {"message": "Bonjour", "session_id": session}]))
-    deadline = time.monotonic() + 60
-    while not any(m.get("quick_replies") or m.get("buttons") for m in received) and time.monotonic() < deadline:
-        for packet in call().split("\x1e"):
-            if packet.startswith("42"):
-                name, *data = json.loads(packet[2:])
-                if name == "bot_uttered":
-                    received.append(data[0])
-    return upstreams, received
+def _asks_feedback(messages: List[dict]) -> bool:
+    return any(m.get("text") == conv.FEEDBACK_QUESTION for m in messages)
 
 
 def test_socketio_sessions_stick_to_their_replica(cluster):
     """Without stickiness a session's next request meets a replica that never heard of it."""
-    clients = [f"203.0.113.{n}" for n in range(1, 13)]
+    def session(client: str) -> Tuple[Widget, List[dict]]:
+        widget = Widget(cluster.url, client).connect()
+        return widget, widget.say("Bonjour", _has_buttons)
+
     with ThreadPoolExecutor(6) as pool:
-        sessions = list(pool.map(lambda c: socketio_conversation(cluster.url, c), clients))
-    for upstreams, received in sessions:
-        assert len(set(upstreams)) == 1, upstreams
-        assert received and received[0]["text"].startswith(conv.WELCOME[:30])
-    assert {upstreams[0] for upstreams, _ in sessions} == set(replica_addresses(cluster))
+        sessions = list(pool.map(session, [f"203.0.113.{n}" for n in range(1, 13)]))
+    for widget, welcome in sessions:
+        assert len(set(widget.upstreams)) == 1, widget.upstreams
+        assert welcome[0]["text"].startswith(conv.WELCOME[:30])
+    assert {widget.upstreams[0] for widget, _ in sessions} == set(replica_addresses(cluster))
 
 
 def test_a_replica_killed_mid_way_loses_no_conversation_and_no_feedback(cluster, database):
-    """12 conversations reach an answer; one replica is killed (SIGKILL); they go on through the
-    other: "oui" typed still rates the answer shown before the crash, a new answer and its "non"
-    follow, and PostgreSQL has every row and every message."""
+    """12 REST conversations and 2 widget sessions reach an answer; one replica is killed (SIGKILL);
+    they go on through the other: "oui" typed still rates the answer shown before the crash, a new
+    answer and its "non" follow, and PostgreSQL has every row and every message."""
     count = 12
     crashed, resume = threading.Barrier(count + 1), threading.Barrier(count + 1)
+    victim, survivor = cluster.replicas
+    victim_address, survivor_address = f"127.0.0.1:{victim.port}", f"127.0.0.1:{survivor.port}"
+    # two widget sessions held by the replica that will die, at an answer
+    widgets = []
+    for n in range(1, 41):
+        widget = Widget(cluster.url, f"198.51.100.{n}").connect()
+        if widget.upstreams[0] == victim_address:
+            assert _asks_feedback(widget.say(GUIDED_COST, _asks_feedback))
+            widgets.append(widget)
+            if len(widgets) == 2:
+                break
+    assert len(widgets) == 2, "no client address hashed to the first replica"
 
     def one(seed: int) -> Tuple[Conversation, int, List[List[dict]]]:
         talk = Conversation(cluster.url, 1000 + seed)
@@ -288,13 +350,11 @@ def test_a_replica_killed_mid_way_loses_no_conversation_and_no_feedback(cluster,
     with ThreadPoolExecutor(count) as pool:
         futures = [pool.submit(one, seed) for seed in range(count)]
         crashed.wait(timeout=600)
-        victim, survivor = cluster.replicas
         victim.child.kill()
         assert not victim.child.alive()
         resume.wait(timeout=120)
         done = [future.result(timeout=600) for future in futures]
 
-    victim_address, survivor_address = f"127.0.0.1:{victim.port}", f"127.0.0.1:{survivor.port}"
     assert victim_address in {u for talk, before, _ in done for u in talk.upstreams[:before]}
     for talk, before, (thanks, cost, thanks_no) in done:
         assert set(talk.upstreams[before:]) == {survivor_address}, talk.upstreams
@@ -306,6 +366,13 @@ def test_a_replica_killed_mid_way_loses_no_conversation_and_no_feedback(cluster,
         shown = [r["answer_id"] for r in rows(database, store_module.answers_shown, talk.sender)]
         assert shown == [talk.answer_id, "qhn_cout_certification"]
         assert user_texts(database, talk.sender) == talk.sent
+    # the widgets reconnect (to the survivor) with their conversation id: "oui" rates their answer
+    for before in widgets:
+        widget = Widget(cluster.url, before.client, before.session_id).connect()
+        assert widget.say("oui", bool)[0]["text"] == conv.THANKS_YES
+        assert set(widget.upstreams) == {survivor_address}
+        feedback = [(r["answer_id"], r["helpful"]) for r in rows(database, store_module.feedback, widget.session_id)]
+        assert feedback == [("qhn_cout_certification", True)]
     # the survivor alone still serves new conversations
     fresh = Conversation(cluster.url, 7)
     fresh.walk_to_an_answer()

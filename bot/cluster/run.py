@@ -268,8 +268,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    print(f"Démarrage : {args.replicas} répliques Rasa × {args.workers} worker(s), {args.action_servers} serveurs "
-          f"d'actions, PostgreSQL, Redis, nginx (journaux : {cluster.logs})", flush=True)
+    print(f"Démarrage : {args.replicas} réplique(s) Rasa × {args.workers} worker(s), {args.action_servers} "
+          f"serveur(s) d'actions, PostgreSQL, Redis, nginx (journaux : {cluster.logs})", flush=True)
     try:
         cluster.start()
         print(f"Assistant prêt derrière nginx : {cluster.url}/ (page web), {cluster.url}/webhooks/rest/webhook (REST), "
