@@ -173,6 +173,14 @@ def replay(system: str, url: str, concurrency: int, scripts: List[List[Tuple[str
     return asyncio.run(_run(system, url, concurrency, len(scripts), 0, (), scripts))
 
 
+def merge(results: List[LoadResult]) -> LoadResult:
+    """Rounds of one level as one result: all samples, wall times added (messages/s over the rounds)."""
+    first = results[0]
+    return LoadResult(first.system, first.concurrency, sum(r.conversations for r in results),
+                      sum(r.wall_s for r in results), [s for r in results for s in r.samples],
+                      [script for r in results for script in r.scripts])
+
+
 def run_live_for(system: str, url: str, concurrency: int, seconds: float, questions: Sequence[str],
                  seed: int = 1000) -> LoadResult:
     """Batches of conversations until `seconds` have passed (for the profiler); one merged result."""

@@ -32,6 +32,7 @@ from bench.common import (HELDOUT, PYTHON, ROOT, children, cmdline, env, evaluat
 from bench.training import Training, train
 
 OUR_MODEL = ROOT / "models" / "faq.tar.gz"
+ROUNDS = 2  # each load level alternates ours / stock this many times
 STOCK_CACHE = ROOT / "models" / "bench"  # quick mode only: the stock model, keyed by its inputs
 
 
@@ -46,7 +47,7 @@ class Settings:
 
 
 FULL = Settings(False, None, None, {1: 40, 8: 120, 32: 256}, 8, 30)
-QUICK = Settings(True, 2, 10, {1: 4, 8: 8, 32: 32}, 2, 6)
+QUICK = Settings(True, 2, 10, {1: 4, 8: 16, 32: 64}, 2, 6)  # each round has at least `concurrency` conversations
 
 
 @dataclass
@@ -155,11 +156,15 @@ def _start_ours(work: Path, model: Path):
     return server
 
 
-def _cpu_per_message(result: load.LoadResult, before: Dict[str, Optional[float]],
-                     after: Dict[str, Optional[float]]) -> None:
-    for role, used in after.items():
-        if role != "web page server" and used is not None and before.get(role) is not None and result.samples:
-            result.cpu_ms_per_message[role] = (used - before[role]) * 1000 / len(result.samples)
+def _used(before: Dict[str, Optional[float]], after: Dict[str, Optional[float]]) -> Dict[str, float]:
+    """CPU seconds used by each server process between two readings."""
+    return {role: after[role] - before[role] for role in after
+            if role != "web page server" and after[role] is not None and before.get(role) is not None}
+
+
+def _cpu_per_message(result: load.LoadResult, used: List[Dict[str, float]]) -> None:
+    for role in used[0] if used and result.samples else ():
+        result.cpu_ms_per_message[role] = sum(u.get(role, 0.0) for u in used) * 1000 / len(result.samples)
 
 
 def measure(settings: Settings, work: Path, command: str) -> Run:
@@ -200,12 +205,21 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
         load.replay("stock", stock_server.url, 1, warm.scripts)
         for concurrency, conversations in settings.levels.items():
             log(f"load: {conversations} conversations, {concurrency} at a time")
-            before = ours.cpu()
-            mine = load.run_live("ours", ours.url, concurrency, conversations, free_questions, seed=concurrency)
-            _cpu_per_message(mine, before, ours.cpu())
-            before = stock_server.cpu()
-            theirs = load.replay("stock", stock_server.url, concurrency, mine.scripts)
-            _cpu_per_message(theirs, before, stock_server.cpu())
+            # two rounds, ours then stock each time: a change of the machine's load during the level
+            # (other processes) falls on both servers rather than on one
+            rounds = []
+            for half in range(ROUNDS):
+                size = conversations // ROUNDS + (1 if half < conversations % ROUNDS else 0)
+                before = ours.cpu()
+                mine = load.run_live("ours", ours.url, concurrency, size, free_questions, seed=concurrency * 10 + half)
+                used_ours = _used(before, ours.cpu())
+                before = stock_server.cpu()
+                theirs = load.replay("stock", stock_server.url, concurrency, mine.scripts)
+                rounds.append((mine, used_ours, theirs, _used(before, stock_server.cpu())))
+            mine = load.merge([r[0] for r in rounds])
+            theirs = load.merge([r[2] for r in rounds])
+            _cpu_per_message(mine, [r[1] for r in rounds])
+            _cpu_per_message(theirs, [r[3] for r in rounds])
             run.load += [mine, theirs]
             log(f"  p50 ours {mine.percentile(50) * 1000:.0f} ms, stock {theirs.percentile(50) * 1000:.0f} ms; "
                 f"errors {len(mine.errors)} / {len(theirs.errors)}")
