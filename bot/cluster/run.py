@@ -260,6 +260,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if min(args.replicas, args.action_servers, args.workers) < 1:
         parser.error("replicas, action servers and workers: at least 1")
 
+    if args.workers > 1:
+        print("Note : avec plusieurs workers par réplique, le widget web (socket.io) perd sa session ; "
+              "REST n'est pas concerné (voir README).", file=sys.stderr)
     cluster = Cluster(Settings(args.replicas, args.action_servers, args.workers, args.port, args.host,
                                Path(args.folder), Path(args.model)))
 
