@@ -54,7 +54,7 @@ shell: $(MODEL)  ## Rasa's terminal shell, custom actions included
 test: $(MODEL) $(WEBCHAT)  ## the whole suite
 	$(PY) -m pytest
 
-bench: setup  ## benchmarks, one run (~10 min): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md; then cluster mode (~10 min) -> bench/CLUSTER.md
+bench: setup  ## benchmarks, one run (~10 min): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md; then cluster mode (~4 min) -> bench/CLUSTER.md
 	$(PY) -m bot.tools.sync
 	$(PY) -m bench.run --cluster
 
