@@ -118,7 +118,6 @@ class Cluster:
         return target
 
     def start(self) -> "Cluster":
-        s = self.settings
         self.folder.mkdir(parents=True, exist_ok=True)
         self.folder.chmod(0o711)  # the postgres user must reach its data folder; no listing for others
         try:
