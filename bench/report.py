@@ -16,6 +16,21 @@ TARGETS = {"right": 0.95, "wrong": 0.01, "oos": 0.95, "p50_ratio": 1.3, "train_s
 SYSTEMS = ("tfidf", "stock", "ours")
 
 
+def _quality_table(scores) -> List[str]:
+    """The right / wrong / asked back / out-of-scope table, one row per system that was scored."""
+    lines = [
+        "| system | right | wrong | asked back / no answer | out of scope without FAQ answer |",
+        "|---|---|---|---|---|",
+    ]
+    for key in SYSTEMS:
+        score = scores.get(key)
+        if score:
+            f = score.figures()
+            lines.append(f"| {score.system} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
+                         f"{_pct(f['out_of_scope_handled'])} |")
+    return lines
+
+
 def _pct(value: float) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value * 100:.1f} %"
 
@@ -215,15 +230,8 @@ def _quality_section(run) -> List[str]:
         "its first reply either contains the expected answer's text verbatim (right), contains another answer's text "
         "(wrong), or neither (asked back: \"Vouliez-vous dire… ?\", the guided questions, a request to rephrase, "
         "no answer). An out-of-scope question is handled when the reply contains no FAQ answer.", "",
-        "| system | right | wrong | asked back / no answer | out of scope without FAQ answer |",
-        "|---|---|---|---|---|",
     ]
-    for key in SYSTEMS:
-        score = run.quality.get(key)
-        if score:
-            f = score.figures()
-            lines.append(f"| {score.system} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
-                         f"{_pct(f['out_of_scope_handled'])} |")
+    lines += _quality_table(run.quality)
     lines += [
         "",
         f"- (a) TF-IDF search, scored in-process: {run.tfidf}.",
@@ -242,15 +250,8 @@ def _quality_section(run) -> List[str]:
             f"For reference, the same scoring on `tests/data/heldout.yml` ({held.counts['in_scope']} in scope, "
             f"{held.counts['out_of_scope']} out of scope): never trained on, but the answer thresholds of "
             "`bot/matching.py` were chosen on it, so it flatters our bot.", "",
-            "| system | right | wrong | asked back / no answer | out of scope without FAQ answer |",
-            "|---|---|---|---|---|",
         ]
-        for key in SYSTEMS:
-            score = run.quality_heldout.get(key)
-            if score:
-                f = score.figures()
-                lines.append(f"| {score.system} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
-                             f"{_pct(f['out_of_scope_handled'])} |")
+        lines += _quality_table(run.quality_heldout)
         lines.append("")
     lines += ["### Confusions of our bot", ""]
     wrong, asked, leaked = ours.of("wrong"), ours.of("asked back"), ours.of("leaked")

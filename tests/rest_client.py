@@ -35,3 +35,11 @@ def click(base_url: str, sender: str, replies: List[dict], title: str) -> List[d
         if b["title"] == title:
             return send(base_url, sender, b["payload"])
     raise AssertionError(f"no button {title!r} in {[b['title'] for b in buttons(replies)]}")
+
+
+def answers_shown(replies: List[dict]) -> List[str]:
+    """Ids of the FAQ answers whose full text appears in the replies."""
+    from bot.knowledge import default_kb
+
+    shown = texts(replies)
+    return [a.id for a in default_kb().answers if a.text in shown]

@@ -3,14 +3,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot import conversation as conv
 from bot.knowledge import default_kb
-from tests.rest_client import buttons, click, new_sender, send, texts
+from tests.rest_client import answers_shown, click, new_sender, send, texts
 
 KB = default_kb()
-
-
-def _answers_in(replies):
-    shown = texts(replies)
-    return [a.id for a in KB.answers if a.text.split("\n")[0] in shown]
 
 
 def test_greeting_buttons_clicks_answer_feedback(bot_url):
@@ -23,7 +18,7 @@ def test_greeting_buttons_clicks_answer_feedback(bot_url):
     replies = click(bot_url, sender, replies, "QHN")
     assert replies[-1]["text"] == conv.LISTING
     replies = click(bot_url, sender, replies, "Quel est le coût d'une certification ?")
-    assert _answers_in(replies) == ["qhn_cout_certification"]
+    assert answers_shown(replies) == ["qhn_cout_certification"]
     assert KB.answer("qhn_cout_certification").text in replies[0]["text"]
     assert replies[-1]["text"] == "Cette réponse vous a-t-elle été utile ?"
     replies = click(bot_url, sender, replies, "Oui")
@@ -32,7 +27,7 @@ def test_greeting_buttons_clicks_answer_feedback(bot_url):
 
 def test_free_question_with_typo_gets_its_answer_then_feedback(bot_url):
     replies = send(bot_url, new_sender(), "combien coute une certfication QHN ?")
-    assert _answers_in(replies) == ["qhn_cout_certification"]
+    assert answers_shown(replies) == ["qhn_cout_certification"]
     assert replies[-1]["text"] == conv.FEEDBACK_QUESTION
 
 
@@ -40,7 +35,7 @@ def test_off_topic_question_gets_no_faq_answer(bot_url):
     sender = new_sender()
     send(bot_url, sender, "bonjour")
     replies = send(bot_url, sender, "quelle est la recette de la tarte aux pommes ?")
-    assert _answers_in(replies) == []
+    assert answers_shown(replies) == []
     assert replies[0]["text"] == conv.NOT_FOUND
     assert replies[-1]["text"] == KB.facets[0].question
 
@@ -79,7 +74,7 @@ def test_two_senders_in_parallel_do_not_share_state(bot_url):
         replies = send(bot_url, sender, '/ask_qhn_cout_certification{"via":"guide"}' if n % 2
                        else '/ask_mes_fonctionnalites{"via":"guide"}')
         replies2 = send(bot_url, sender, "non")
-        return n, _answers_in(replies), replies2
+        return n, answers_shown(replies), replies2
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(guided_answer, range(16)))

@@ -10,22 +10,17 @@ from pathlib import Path
 import yaml
 
 from bot.knowledge import default_kb
-from tests.rest_client import new_sender, send, texts
+from tests.rest_client import answers_shown, new_sender, send
 
 KB = default_kb()
 HELDOUT = Path(__file__).parent / "data" / "heldout.yml"
 MIN_RIGHT, MAX_WRONG, MIN_OUT_OF_SCOPE_HANDLED = 0.93, 0.01, 0.95
 
 
-def shown_answers(replies):
-    shown = texts(replies)
-    return [a.id for a in KB.answers if a.text in shown]
-
-
 def test_heldout_quality(bot_url, output_dir):
     questions = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))["questions"]
     with ThreadPoolExecutor(4) as pool:
-        firsts = list(pool.map(lambda q: shown_answers(send(bot_url, new_sender(), q["text"])), questions))
+        firsts = list(pool.map(lambda q: answers_shown(send(bot_url, new_sender(), q["text"])), questions))
     in_scope = [(q, s) for q, s in zip(questions, firsts) if q["expected"]]
     out_scope = [(q, s) for q, s in zip(questions, firsts) if not q["expected"]]
     right = sum(1 for q, s in in_scope if s == [q["expected"]])
