@@ -24,6 +24,8 @@ class KnowledgeBaseError(ValueError):
 class Option:
     id: str
     label: str
+    aliases: Tuple[str, ...] = ()  # how vendors name it, compared folded (bot/mentions.py)
+    acronyms: Tuple[str, ...] = ()  # compared as written: "MES" is the product, "mes" a French word
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,11 @@ def _parse(doc: dict) -> KnowledgeBase:
         Facet(
             id=f["id"],
             question=f["question"],
-            options=tuple(Option(id=o["id"], label=o["label"]) for o in f["options"]),
+            options=tuple(
+                Option(id=o["id"], label=o["label"], aliases=tuple(o.get("aliases") or ()),
+                       acronyms=tuple(o.get("acronyms") or ()))
+                for o in f["options"]
+            ),
         )
         for f in doc["facets"]
     )
