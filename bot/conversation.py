@@ -151,24 +151,28 @@ def free_text(kb: KnowledgeBase, ranking: Sequence[dict], first_turn: bool, text
 
     A question not answered with confidence is kept (`text`, candidates) for the maintainers.
     """
-    decision = matching.decide(kb, ranking)
-    if decision.kind == "answer":
+    decision = matching.decide(kb, ranking, text or "")
+    if decision.kind == matching.DecisionKind.ANSWER:
         return answer(kb, decision.answer_ids[0], VIA_FREE_TEXT)
+    if decision.kind == matching.DecisionKind.BROWSE:
+        return guide(kb, tree.format_path(decision.path))
     return _free_text_reply(kb, decision, first_turn) + Reply(records=[Record(
-        "unanswered", {"text": text or "", "kind": decision.kind, "candidates": [list(c) for c in decision.scores]},
+        "unanswered", {"text": text or "", "kind": decision.kind.value,
+                       "candidates": [list(c) for c in decision.scores]},
     )])
 
 
 def _free_text_reply(kb: KnowledgeBase, decision: "matching.Decision", first_turn: bool) -> Reply:
-    if decision.kind == "suggest":
+    if decision.kind == matching.DecisionKind.SUGGEST:
         buttons = [
             button(kb.answer(aid).title, kb.answer(aid).intent, via=VIA_SUGGESTION) for aid in decision.answer_ids
         ]
         buttons += [button("Aucune de ces questions", "rephrase"), BROWSE_BUTTON]
         return Reply([Message(DID_YOU_MEAN, buttons)])
-    if first_turn:
+    if first_turn and not decision.path and decision.reason in (matching.Reason.UNSURE, matching.Reason.OUT_OF_SCOPE):
         return welcome(kb)
-    return Reply([Message(NOT_FOUND, [CONTACT_BUTTON]), Message(BROWSE_INSTEAD)]) + guide(kb, "")
+    return (Reply([Message(NOT_FOUND, [CONTACT_BUTTON]), Message(BROWSE_INSTEAD)])
+            + guide(kb, tree.format_path(decision.path)))
 
 
 def _via(value: Optional[str]) -> Optional[str]:

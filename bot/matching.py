@@ -1,29 +1,69 @@
-"""What to do with a free-text question, given the NLU's intent ranking.
+"""What to do with a free-text question, given the NLU's intent ranking and the question's words.
 
-A wrong answer costs the user more than a question back, so answering needs a clear winner;
-close candidates get "Vouliez-vous dire… ?"; weak ones get an honest "je ne sais pas".
-The thresholds are measured on the held-out questions (tests/data/heldout.yml).
+A wrong answer costs the user more than a question back: the ANS's text is official, and a
+vendor trusts it. So an answer is given straight away only when three signals agree:
+- the NLU has a clear winner (confidence and lead over the second FAQ candidate);
+- the winner's facets do not contradict what the question names (a DMN question never gets a
+  QHN-only answer: `bot.mentions`);
+- the winner speaks of what the question asks about (a question on how long an audit lasts
+  never gets the answer on what it costs: `bot.aspects`).
+Otherwise: "Vouliez-vous dire… ?" with the candidates that fit the question's words, or an honest
+"the FAQ does not say" with the guided tree opened where the question points.
+
+The thresholds are chosen by cross-validation on the training data alone (`bench/crossval.py`,
+figures in bench/RESULTS.md), never on an evaluation set.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, List, Mapping, Tuple
+from enum import Enum
+from typing import Iterable, List, Mapping, Optional, Tuple
 
-from bot.knowledge import KnowledgeBase
+from bot import aspects, mentions
+from bot.knowledge import Answer, KnowledgeBase
 
-ANSWER_MIN_CONFIDENCE = 0.50
-ANSWER_MIN_MARGIN = 0.20  # over the second FAQ candidate
-SUGGEST_MIN_CONFIDENCE = 0.10
-SUGGESTIONS = 3
 OUT_OF_SCOPE_INTENT = "out_of_scope"
-OUT_OF_SCOPE_WINS = 0.50  # an out-of-scope ranking this sure suppresses suggestions
+SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float = 0.50  # the winner's confidence
+    margin: float = 0.20  # its lead over the second FAQ candidate
+    suggest: float = 0.10  # a candidate this weak is not worth a button
+    out_of_scope_wins: float = 0.50  # an out-of-scope ranking this sure suppresses suggestions
+
+
+THRESHOLDS = Thresholds()
+
+
+class DecisionKind(str, Enum):
+    """Stored as text with the unanswered questions (bot/store.py): the values never change."""
+
+    ANSWER = "answer"
+    SUGGEST = "suggest"  # "Vouliez-vous dire… ?"
+    NONE = "none"  # the FAQ does not say; the tree, opened where the question points
+    BROWSE = "browse"  # a message that only names a subject: the tree, opened there
+
+
+class Reason(str, Enum):
+    """Why a free-text question was not answered straight away (for the record and the tests)."""
+
+    CLEAR = "clear"
+    UNSURE = "unsure"  # no clear winner
+    CONTRADICTS = "contradicts"  # the winner's facets contradict what the question names
+    OFF_ASPECT = "off_aspect"  # the winner does not speak of what the question asks
+    OUT_OF_SCOPE = "out_of_scope"
+    VAGUE = "vague"
 
 
 @dataclass(frozen=True)
 class Decision:
-    kind: str  # "answer" | "suggest" | "none"
+    kind: DecisionKind
     answer_ids: Tuple[str, ...] = ()
     scores: Tuple[Tuple[str, float], ...] = ()  # FAQ candidates as ranked, for the record
+    reason: Reason = Reason.CLEAR
+    path: Tuple[Tuple[str, str], ...] = ()  # where to open the tree (values the question named)
 
 
 def _confidence(entry: Mapping) -> float:
@@ -33,25 +73,50 @@ def _confidence(entry: Mapping) -> float:
         return 0.0
 
 
-def decide(kb: KnowledgeBase, ranking: Iterable[Mapping]) -> Decision:
-    """`ranking` is Rasa's `intent_ranking`: [{"name": ..., "confidence": ...}, ...]."""
+def faq_candidates(kb: KnowledgeBase, ranking: Iterable[Mapping]) -> List[Tuple[Answer, float]]:
+    """The FAQ answers of Rasa's `intent_ranking`, best first."""
     ranked = sorted(
-        ((r.get("name"), _confidence(r)) for r in ranking if isinstance(r, Mapping)),
-        key=lambda item: -item[1],
+        ((r.get("name"), _confidence(r)) for r in ranking if isinstance(r, Mapping)), key=lambda item: -item[1]
     )
-    faq: List[Tuple[str, float]] = [
-        (kb.answer_for_intent(name).id, conf) for name, conf in ranked if kb.answer_for_intent(name)
-    ]
-    scores = tuple((aid, round(conf, 4)) for aid, conf in faq[:SUGGESTIONS])
-    out_of_scope = max((conf for name, conf in ranked if name == OUT_OF_SCOPE_INTENT), default=0.0)
+    return [(kb.answer_for_intent(name), conf) for name, conf in ranked if kb.answer_for_intent(name)]
+
+
+def _out_of_scope(ranking: Iterable[Mapping]) -> float:
+    return max(
+        (_confidence(r) for r in ranking if isinstance(r, Mapping) and r.get("name") == OUT_OF_SCOPE_INTENT),
+        default=0.0,
+    )
+
+
+def decide(kb: KnowledgeBase, ranking: Iterable[Mapping], text: str = "",
+           thresholds: Optional[Thresholds] = None) -> Decision:
+    """`ranking` is Rasa's `intent_ranking`: [{"name": ..., "confidence": ...}, ...]; `text` the question."""
+    t = thresholds or THRESHOLDS
+    ranking = [r for r in (ranking or []) if isinstance(r, Mapping)]
+    faq = faq_candidates(kb, ranking)
+    scores = tuple((a.id, round(conf, 4)) for a, conf in faq[:SUGGESTIONS])
+    named = mentions.find(kb, text)
+    path = mentions.tree_path(kb, named)
+    out_of_scope = _out_of_scope(ranking)
+
+    if path and mentions.is_vague(kb, text):
+        return Decision(DecisionKind.BROWSE, (), scores, Reason.VAGUE, path)
+
+    def fits(answer: Answer) -> bool:
+        return not mentions.contradicts(answer, named) and not aspects.missing(answer, text)
+
+    reason = Reason.UNSURE
     if faq:
-        best_id, best = faq[0]
+        best, best_conf = faq[0]
         second = faq[1][1] if len(faq) > 1 else 0.0
-        if best >= ANSWER_MIN_CONFIDENCE and best - second >= ANSWER_MIN_MARGIN and best > out_of_scope:
-            return Decision("answer", (best_id,), scores)
-    if out_of_scope >= OUT_OF_SCOPE_WINS:
-        return Decision("none", (), scores)
-    suggested = tuple(aid for aid, conf in faq[:SUGGESTIONS] if conf >= SUGGEST_MIN_CONFIDENCE)
+        clear = best_conf >= t.answer and best_conf - second >= t.margin and best_conf > out_of_scope
+        if clear and fits(best):
+            return Decision(DecisionKind.ANSWER, (best.id,), scores)
+        if clear:
+            reason = Reason.CONTRADICTS if mentions.contradicts(best, named) else Reason.OFF_ASPECT
+    if out_of_scope >= t.out_of_scope_wins:
+        return Decision(DecisionKind.NONE, (), scores, Reason.OUT_OF_SCOPE, path)
+    suggested = tuple(a.id for a, conf in faq if conf >= t.suggest and fits(a))[:SUGGESTIONS]
     if suggested:
-        return Decision("suggest", suggested, scores)
-    return Decision("none", (), scores)
+        return Decision(DecisionKind.SUGGEST, suggested, scores, reason, path)
+    return Decision(DecisionKind.NONE, (), scores, reason, path)

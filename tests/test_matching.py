@@ -37,3 +37,65 @@ def test_weak_everything_is_none():
 def test_garbage_ranking_is_tolerated():
     assert matching.decide(KB, [None, {"name": None}, {"confidence": "x"}]).kind == "none"
     assert matching.decide(KB, [{"name": "ask_unknown", "confidence": 0.99}]).kind == "none"
+
+
+# --- the second signal: what the question names, what it asks about ------------------------
+
+def test_a_dmn_question_never_gets_a_qhn_only_answer():
+    ranking = r(("ask_qhn_processus_tiers", 0.8), ("ask_dmn_mandat_composants_tiers", 0.15), ("ask_qhn_cout_certification", 0.05))
+    d = matching.decide(KB, ranking, "Peut-on certifier notre DMN si des sous-traitants développent une partie ?")
+    assert d.kind == "suggest" and d.reason == matching.Reason.CONTRADICTS
+    assert d.answer_ids == ("dmn_mandat_composants_tiers",)
+
+
+def test_the_same_ranking_without_a_product_named_is_answered():
+    ranking = r(("ask_qhn_processus_tiers", 0.8), ("ask_dmn_mandat_composants_tiers", 0.15))
+    d = matching.decide(KB, ranking, "Peut-on être certifié si des sous-traitants développent une partie ?")
+    assert d.kind == "answer" and d.answer_ids == ("qhn_processus_tiers",)
+    d = matching.decide(KB, ranking, "certif qualite hopital numerique avec des sous traitants")
+    assert d.kind == "answer" and d.answer_ids == ("qhn_processus_tiers",)
+
+
+def test_a_segur_question_never_gets_a_mon_espace_sante_only_answer():
+    ranking = r(("ask_mes_referencement_obligatoire", 0.9), ("ask_segur_plateforme_preuves_interop", 0.05))
+    d = matching.decide(KB, ranking, "Le référencement Ségur est-il obligatoire pour vendre un DPI ?")
+    assert d.kind != "answer" and "mes_referencement_obligatoire" not in d.answer_ids
+    assert ("offre", "segur") in d.path
+    # named with MES (acronym as written), the same answer is given
+    d = matching.decide(KB, ranking, "Le référencement MES est-il obligatoire ?")
+    assert d.kind == "answer" and d.answer_ids == ("mes_referencement_obligatoire",)
+
+
+def test_mes_as_a_french_word_names_nothing():
+    ranking = r(("ask_segur_plateforme_preuves_interop", 0.9))
+    d = matching.decide(KB, ranking, "où déposer mes preuves pour le ségur ?")
+    assert d.kind == "answer"
+
+
+def test_a_product_named_with_a_typo_or_without_accents_still_counts():
+    ranking = r(("ask_convergence_types_comptes", 0.9))
+    assert matching.decide(KB, ranking, "comptes sur convergnece").kind == "answer"
+    ranking = r(("ask_qhn_cout_certification", 0.9))
+    assert matching.decide(KB, ranking, "prix certification DMN").kind != "answer"
+
+
+def test_a_question_on_how_long_does_not_get_the_answer_on_what_it_costs():
+    ranking = r(("ask_qhn_cout_certification", 0.85), ("ask_qhn_iso_9001_13485", 0.05))
+    d = matching.decide(KB, ranking, "Combien de temps dure un audit de certification QHN ?")
+    assert d.kind == "none" and d.reason == matching.Reason.OFF_ASPECT
+    assert d.path == (("produit", "qhn"),)
+    assert matching.decide(KB, ranking, "Combien coûte un audit de certification QHN ?").kind == "answer"
+
+
+def test_a_question_on_an_obligation_needs_an_answer_that_speaks_of_one():
+    ranking = r(("ask_mes_avantages_referencement", 0.85))
+    assert matching.decide(KB, ranking, "Le référencement dans Mon espace santé est-il obligatoire ?").kind != "answer"
+    ranking = r(("ask_mes_referencement_obligatoire", 0.85))
+    assert matching.decide(KB, ranking, "Le référencement dans Mon espace santé est-il obligatoire ?").kind == "answer"
+
+
+def test_a_message_that_only_names_a_subject_opens_the_tree_there():
+    d = matching.decide(KB, r(("ask_convergence_types_comptes", 0.9)), "j'ai une question sur Convergence")
+    assert d.kind == "browse" and ("offre", "convergence") in d.path
+    d = matching.decide(KB, r(("greet", 0.9)), "Bonjour, une question sur le DMN svp")
+    assert d.kind == "browse" and d.path == (("produit", "dmn"),)
