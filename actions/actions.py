@@ -70,7 +70,7 @@ class ActionAnswerQuestion(Action):
 
 
 class ActionFeedback(Action):
-    """Oui / Non to "Cette réponse vous a-t-elle été utile ?", kept in the `feedback` slot."""
+    """Oui / Non to "Cette réponse vous a-t-elle été utile ?", kept in the maintainers' database."""
 
     def name(self) -> Text:
         return "action_feedback"
@@ -83,6 +83,5 @@ class ActionFeedback(Action):
             via=_entity(tracker, "via"),
             last_answer_id=tracker.get_slot(conversation.SLOT_LAST_ANSWER),
             last_via=tracker.get_slot(conversation.SLOT_LAST_VIA),
-            history=tracker.get_slot(conversation.SLOT_FEEDBACK),
         )
         return _emit(dispatcher, reply, tracker)

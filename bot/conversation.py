@@ -36,7 +36,6 @@ RESTART_LABEL = "Recommencer"
 
 SLOT_LAST_ANSWER = "last_answer_id"
 SLOT_LAST_VIA = "last_answer_via"
-SLOT_FEEDBACK = "feedback"
 VIA_GUIDE, VIA_FREE_TEXT, VIA_SUGGESTION = "guide", "free_text", "suggestion"
 
 
@@ -188,21 +187,18 @@ def feedback(
     via: Optional[str],
     last_answer_id: Optional[str],
     last_via: Optional[str],
-    history: Optional[list],
-    now: Optional[datetime] = None,
 ) -> Reply:
-    """Record "utile ?" (Oui / Non) for the answer the button names, or the last one shown."""
+    """Record "utile ?" (Oui / Non) for the answer the button names, or the last one shown.
+
+    The record goes to the maintainers' database only (one row per conversation and answer, the
+    last word counts): nothing piles up in the conversation, which Rasa sends whole to the action
+    server on every message."""
     target = answer_id if isinstance(answer_id, str) and kb.answer(answer_id) else last_answer_id
     if not target or kb.answer(target) is None:
         return Reply([Message(NO_PENDING_ANSWER, [BROWSE_BUTTON])])
-    record = {
-        "answer_id": target,
-        "helpful": helpful,
-        "via": _via(via) or (last_via if target == last_answer_id else None) or VIA_FREE_TEXT,
-        "at": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
-    }
-    slots = {SLOT_FEEDBACK: list(history or []) + [record], SLOT_LAST_ANSWER: None}
-    stored = [Record("feedback", {"answer_id": target, "helpful": helpful, "via": record["via"]})]
+    via = _via(via) or (last_via if target == last_answer_id else None) or VIA_FREE_TEXT
+    slots = {SLOT_LAST_ANSWER: None}
+    stored = [Record("feedback", {"answer_id": target, "helpful": helpful, "via": via})]
     if helpful:
         return Reply([Message(THANKS_YES, [BROWSE_BUTTON])], slots, stored)
     return Reply([Message(THANKS_NO, [REPHRASE_BUTTON, BROWSE_BUTTON, CONTACT_BUTTON])], slots, stored)

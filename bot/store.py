@@ -68,20 +68,41 @@ unanswered = sa.Table(
 )
 
 TABLES = (feedback, answers_shown, unanswered)
+# Feedback and answers shown count once per conversation and answer: an old button clicked again
+# or a typed payload replayed updates the row (the last word counts) instead of adding one.
+ONCE_PER_ANSWER = (
+    sa.Index("ix_feedback_conversation_answer", feedback.c.conversation_id, feedback.c.answer_id),
+    sa.Index("ix_answers_shown_conversation_answer", answers_shown.c.conversation_id, answers_shown.c.answer_id),
+)
+PURGE_BATCH = 5000  # rows deleted per transaction: the database is never locked for long
 
-# What a user may type about themselves and the report never needs (data minimisation).
+# What a user may type about themselves and the report never needs (data minimisation). Written
+# for what people really type: any spacing, "(0)", "(at)" / "[dot]"; tests/test_store.py has the table.
+_AT = r"(?:\s*@\s*|\s*[(\[{<]\s*(?:at|arobase|chez)\s*[)\]}>]\s*|\s+(?:at|arobase)\s+)"
+_DOT = r"(?:\.|\s*[(\[{<]\s*(?:dot|point)\s*[)\]}>]\s*|\s+(?:dot|point)\s+)"
+_SEP = r"[\s.\-/]*"
+_NIR = _SEP.join([r"[12]", r"\d{2}", r"\d{2}", r"(?:\d{2}|2[AB])", r"\d{3}", r"\d{3}"])
 REDACTIONS = (
-    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[e-mail]"),
-    (re.compile(r"(?<!\d)(?:\+33\s?|0033\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)"), "[téléphone]"),
-    (re.compile(r"(?<!\d)[12](?:\s?\d{2}){3}(?:\s?\d{3}){2}(?:\s?\d{2})?(?!\d)"), "[numéro]"),  # NIR
+    # e-mail, plain or obfuscated: jean.m@exemple.fr, jean(at)exemple.fr, jean [at] exemple [dot] fr
+    (re.compile(rf"[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[a-z]{{2,24}}\b", re.I), "[e-mail]"),
+    # IBAN: two letters, two check digits, then 11 to 30 letters or digits, grouped or not
+    (re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}\b", re.I), "[IBAN]"),
+    # NIR (sécurité sociale), Corsica's 2A / 2B included, with or without its key
+    (re.compile(rf"(?<![\w+]){_NIR}(?:{_SEP}\d{{2}})?(?!\w)", re.I), "[numéro]"),
+    # international numbers: +33 (0)6 12 34 56 78, 0044 20 7946 0958, +1 (555) 123-4567
+    (re.compile(r"(?<![\w+])(?:\+|00)[\s.\-]*[1-9](?:[\s.\-/()]*\d){6,14}(?!\d)"), "[téléphone]"),
+    # national numbers: 06 12 34 56 78, 0612 345 678, 06.12.34.56.78, 030 1234567
+    (re.compile(rf"(?<![\w+])0[1-9](?:{_SEP}\d){{8,9}}(?!\d)"), "[téléphone]"),
+    (re.compile(r"(?<![\w+])\(\d{2,4}\)[\s.\-]*\d{3,4}[\s.\-]*\d{3,4}(?!\d)"), "[téléphone]"),
 )
 
 
 def redact(text: str) -> str:
-    """E-mail addresses, French phone numbers and social security numbers replaced by a placeholder."""
+    """E-mail addresses, phone numbers, social security numbers and IBANs replaced by a placeholder."""
     for pattern, placeholder in REDACTIONS:
         text = pattern.sub(placeholder, text)
     return text
+
 TRACKER_EVENTS_TABLE = "events"  # Rasa's SQLTrackerStore; `timestamp` is a Unix time
 
 
@@ -188,6 +209,8 @@ class Store:
         self.url = resolve_url(url) if url else store_url()
         self.engine = create_engine(self.url)
         metadata.create_all(self.engine)
+        for index in ONCE_PER_ANSWER:  # create_all adds them to new tables only
+            index.create(self.engine, checkfirst=True)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -196,12 +219,12 @@ class Store:
 
     def record_feedback(self, conversation_id: str, answer_id: str, helpful: bool, via: str,
                         at: Optional[datetime] = None) -> None:
-        self._insert(feedback, conversation_id=conversation_id, answer_id=answer_id, helpful=bool(helpful),
-                     via=_check(via, VIAS), created_at=_naive_utc(at))
+        self._upsert(feedback, {"conversation_id": conversation_id, "answer_id": answer_id},
+                     helpful=bool(helpful), via=_check(via, VIAS), created_at=_naive_utc(at))
 
     def record_answer_shown(self, conversation_id: str, answer_id: str, via: str,
                             at: Optional[datetime] = None) -> None:
-        self._insert(answers_shown, conversation_id=conversation_id, answer_id=answer_id,
+        self._upsert(answers_shown, {"conversation_id": conversation_id, "answer_id": answer_id},
                      via=_check(via, VIAS), created_at=_naive_utc(at))
 
     def record_unanswered(self, conversation_id: str, text: str, kind: str,
@@ -220,6 +243,15 @@ class Store:
         with self.engine.begin() as connection:
             connection.execute(table.insert().values(**values))
 
+    def _upsert(self, table: sa.Table, key: Mapping[str, Any], **values: Any) -> None:
+        """One row per `key`: updated if there, else inserted, in one transaction (on SQLite the
+        UPDATE takes the write lock first; Rasa's lock store runs one conversation's messages one
+        at a time anyway)."""
+        where = sa.and_(*(table.c[name] == value for name, value in key.items()))
+        with self.engine.begin() as connection:
+            if not connection.execute(table.update().where(where).values(**values)).rowcount:
+                connection.execute(table.insert().values(**key, **values))
+
     # reads
 
     def rows(self, table: sa.Table, since: Optional[datetime] = None) -> List[Dict[str, Any]]:
@@ -237,13 +269,11 @@ class Store:
     # RGPD
 
     def purge(self, days: float, now: Optional[datetime] = None) -> Dict[str, int]:
-        """Delete every row older than `days` days; returns the number deleted per table."""
+        """Delete every row older than `days` days, then compact the file so that nothing deleted
+        stays readable in it (see `purge_rows`); returns the number deleted per table."""
         cutoff = _naive_utc(now) - timedelta(days=days)
-        deleted = {}
-        with self.engine.begin() as connection:
-            for table in TABLES:
-                deleted[table.name] = connection.execute(table.delete().where(table.c.created_at < cutoff)).rowcount
-        return deleted
+        return {table.name: count for table, count in
+                zip(TABLES, purge_rows(self.url, [(table, table.c.created_at < cutoff) for table in TABLES]))}
 
 
 def _check(value: str, allowed: Tuple[str, ...]) -> str:
@@ -252,24 +282,80 @@ def _check(value: str, allowed: Tuple[str, ...]) -> str:
     return value
 
 
+def _sqlite(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and bool(parsed.database) and parsed.database != ":memory:"
+
+
+def purge_rows(url: str, deletions: Sequence[Tuple[sa.Table, Any]], batch: int = PURGE_BATCH) -> List[int]:
+    """Delete the rows each (table, condition) selects, `batch` rows per transaction, through an
+    index on the condition's column (a short lock each time: users keep being answered meanwhile).
+
+    On SQLite, deleted text would otherwise stay in the file's free pages and in the WAL:
+    `secure_delete` overwrites it as it goes, then VACUUM rebuilds the file and a TRUNCATE
+    checkpoint empties the WAL. (PostgreSQL: its own VACUUM reclaims the rows; see docs/security.md.)
+    """
+    engine = sa.create_engine(url, hide_parameters=True, future=True,
+                              **({"connect_args": {"timeout": SQLITE_BUSY_MS / 1000}} if _sqlite(url) else {}))
+    counts = []
+    try:
+        with engine.connect() as connection:
+            if _sqlite(url):
+                connection.exec_driver_sql("PRAGMA secure_delete=ON")
+                connection.commit()
+            for table, condition in deletions:
+                total = 0
+                while True:
+                    ids = sa.select(table.c.id).where(condition).limit(batch).scalar_subquery()
+                    deleted = connection.execute(table.delete().where(table.c.id.in_(ids))).rowcount
+                    connection.commit()
+                    total += deleted
+                    if deleted < batch:
+                        break
+                counts.append(total)
+        if _sqlite(url):
+            compact_sqlite(engine)
+    finally:
+        engine.dispose()
+    return counts
+
+
+def compact_sqlite(engine: Engine) -> None:
+    """VACUUM (no free page keeps old rows), then empty the WAL (its frames keep old pages)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM")
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if busy:
+            logger.warning("WAL not emptied (a reader was busy): run the purge again to finish it")
+
+
 def purge_tracker_store(url: str, days: float, now: Optional[datetime] = None) -> int:
     """Delete Rasa's conversation events older than `days` days (they hold every message typed).
 
     A conversation still going on keeps its recent events, so it goes on.
     """
     cutoff = (_naive_utc(now) - timedelta(days=days)).replace(tzinfo=timezone.utc).timestamp()
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+    if _sqlite(url) and not Path(make_url(url).database).exists():
         return 0  # no conversation kept yet
     engine = sa.create_engine(url, hide_parameters=True, future=True)
     try:
         if not sa.inspect(engine).has_table(TRACKER_EVENTS_TABLE):
             return 0
         events = sa.Table(TRACKER_EVENTS_TABLE, sa.MetaData(), autoload_with=engine)
-        with engine.begin() as connection:
-            return connection.execute(events.delete().where(events.c.timestamp < cutoff)).rowcount
+        index_tracker_timestamps(engine, events)
     finally:
         engine.dispose()
+    return purge_rows(url, [(events, events.c.timestamp < cutoff)])[0]
+
+
+def index_tracker_timestamps(engine: Engine, events: Optional[sa.Table] = None) -> None:
+    """Rasa does not index `events.timestamp`: the purge would scan every event of every conversation."""
+    if events is None:
+        if not sa.inspect(engine).has_table(TRACKER_EVENTS_TABLE):
+            return
+        events = sa.Table(TRACKER_EVENTS_TABLE, sa.MetaData(), autoload_with=engine)
+    if not any(index.name == "ix_events_timestamp" for index in events.indexes):
+        sa.Index("ix_events_timestamp", events.c.timestamp).create(engine, checkfirst=True)
 
 
 _lock = threading.Lock()

@@ -70,13 +70,10 @@ def test_unanswerable_first_message_gets_the_welcome_later_ones_not_found():
     assert later[0]["text"] == conv.NOT_FOUND
 
 
-def test_feedback_action_appends_to_the_feedback_slot():
+def test_feedback_action_sets_no_slot_that_grows():
     t = tracker("deny", entities=[("answer_id", "mes_fonctionnalites"), ("via", "guide")],
-                slots={"feedback": [{"answer_id": "old"}], "last_answer_id": "mes_fonctionnalites"})
+                slots={"last_answer_id": "mes_fonctionnalites"})
     messages, events = run(ActionFeedback(), t)
-    slots = {e["name"]: e["value"] for e in events}
-    assert slots["feedback"][0] == {"answer_id": "old"}
-    assert {k: slots["feedback"][1][k] for k in ("answer_id", "helpful", "via")} == {
-        "answer_id": "mes_fonctionnalites", "helpful": False, "via": "guide"}
+    assert [(e["name"], e["value"]) for e in events] == [("last_answer_id", None)]
     assert messages[0]["text"] == conv.THANKS_NO
     json.dumps(events)  # events must travel back to Rasa as JSON

@@ -1,6 +1,5 @@
 """Replies as plain data: what the user sees at each step, without Rasa running."""
 import json
-from datetime import datetime, timezone
 
 from bot import conversation as conv
 from bot.knowledge import default_kb
@@ -105,24 +104,21 @@ def test_nothing_confident_says_so_and_offers_the_tree():
 
 
 def test_feedback_is_recorded_for_the_answer_the_button_names():
-    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    reply = conv.feedback(KB, True, "qhn_cout_certification", "guide", "mes_fonctionnalites", "free_text",
-                          [{"answer_id": "x"}], now)
-    assert reply.slots[conv.SLOT_FEEDBACK] == [
-        {"answer_id": "x"},
-        {"answer_id": "qhn_cout_certification", "helpful": True, "via": "guide", "at": "2026-01-02T03:04:05+00:00"},
-    ]
+    reply = conv.feedback(KB, True, "qhn_cout_certification", "guide", "mes_fonctionnalites", "free_text")
+    assert reply.records == [conv.Record("feedback", {"answer_id": "qhn_cout_certification", "helpful": True,
+                                                      "via": "guide"})]
+    assert reply.slots == {conv.SLOT_LAST_ANSWER: None}  # nothing that grows with use
     assert reply.messages[0].text == conv.THANKS_YES
 
 
 def test_typed_no_applies_to_the_last_answer_and_offers_three_ways_out():
-    reply = conv.feedback(KB, False, None, None, "mes_fonctionnalites", "free_text", None)
-    record = reply.slots[conv.SLOT_FEEDBACK][-1]
+    reply = conv.feedback(KB, False, None, None, "mes_fonctionnalites", "free_text")
+    record = reply.records[-1].data
     assert (record["answer_id"], record["helpful"], record["via"]) == ("mes_fonctionnalites", False, "free_text")
     titles = [b["title"] for b in reply.messages[0].buttons]
     assert titles == ["Poser ma question autrement", "Parcourir la FAQ", "Contacter l'ANS"]
 
 
 def test_yes_without_any_answer_records_nothing():
-    reply = conv.feedback(KB, True, None, None, None, None, None)
+    reply = conv.feedback(KB, True, None, None, None, None)
     assert reply.messages[0].text == conv.NO_PENDING_ANSWER and not reply.slots

@@ -60,6 +60,113 @@ def test_contact_details_typed_by_a_user_are_not_kept(store):
     assert text == "Jeanne, [téléphone] ou [e-mail], NIR [numéro] : ISO 9001/13485 obligatoire ?"
 
 
+# Real-world ways people type their contact details; each must go (finding: redaction missed them).
+REDACTED = [
+    ("Appelez le 06 12 34 56 78", "Appelez le [téléphone]"),
+    ("tel 0612345678 svp", "tel [téléphone] svp"),
+    ("au 0612 345 678", "au [téléphone]"),
+    ("au 06  12  34  56  78 merci", "au [téléphone] merci"),
+    ("06.12.34.56.78", "[téléphone]"),
+    ("06-12-34-56-78", "[téléphone]"),
+    ("+33 6 12 34 56 78", "[téléphone]"),
+    ("+33 (0)6 12 34 56 78", "[téléphone]"),
+    ("0033 6 12 34 56 78", "[téléphone]"),
+    ("+44 20 7946 0958 (Londres)", "[téléphone] (Londres)"),
+    ("+1 (555) 123-4567", "[téléphone]"),
+    ("+49 30 12345678", "[téléphone]"),
+    ("+32 2 123 45 67", "[téléphone]"),
+    ("(555) 123-4567", "[téléphone]"),
+    ("jeanne.martin@exemple.fr", "[e-mail]"),
+    ("jean(at)exemple.fr", "[e-mail]"),
+    ("jean [at] exemple [dot] fr", "[e-mail]"),
+    ("jean arobase exemple point fr", "[e-mail]"),
+    ("jean @ exemple.com", "[e-mail]"),
+    ("NIR 2 85 05 78 006 084 36", "NIR [numéro]"),
+    ("NIR 185052A006084", "NIR [numéro]"),
+    ("1 85 05 2B 006 084 12", "[numéro]"),
+    ("IBAN FR76 3000 6000 0112 3456 7890 189", "IBAN [IBAN]"),
+    ("DE89370400440532013000", "[IBAN]"),
+    ("GB29 NWBK 6016 1331 9268 19", "[IBAN]"),
+    # what the FAQ's questions really contain stays
+    ("ISO 9001/13485 obligatoire ?", "ISO 9001/13485 obligatoire ?"),
+    ("décret 2022-1234 du 01/02/2024, article L.1111-8", "décret 2022-1234 du 01/02/2024, article L.1111-8"),
+    ("1 000 000 € pour la vague 2 du Ségur", "1 000 000 € pour la vague 2 du Ségur"),
+    ("Rasa 3.6.21, HL7 FHIR R4, IHE PAM 2.10", "Rasa 3.6.21, HL7 FHIR R4, IHE PAM 2.10"),
+    ("SIRET 123 456 789 00012 de l'éditeur", "SIRET 123 456 789 00012 de l'éditeur"),
+]
+
+
+@pytest.mark.parametrize("typed,kept", REDACTED)
+def test_redaction_of_real_world_formats(typed, kept):
+    assert store_module.redact(typed) == kept
+
+
+def test_feedback_and_answers_shown_count_once_per_conversation_and_answer(store):
+    """Old buttons clicked again or payloads replayed: one row, the last word counts."""
+    for helpful in (True, True, True, False):
+        store.record_answer_shown("c1", "mes_fonctionnalites", "guide")
+        store.record_feedback("c1", "mes_fonctionnalites", helpful, "guide")
+    store.record_answer_shown("c1", "mes_fonctionnalites", "free_text")
+    store.record_feedback("c1", "qhn_cout_certification", True, "free_text")
+    store.record_feedback("c2", "mes_fonctionnalites", True, "guide")
+    assert sorted((r["conversation_id"], r["answer_id"], r["helpful"]) for r in store.rows(store_module.feedback)) == [
+        ("c1", "mes_fonctionnalites", False), ("c1", "qhn_cout_certification", True),
+        ("c2", "mes_fonctionnalites", True)]
+    assert [(r["answer_id"], r["via"]) for r in store.rows(store_module.answers_shown)] == [
+        ("mes_fonctionnalites", "free_text")]
+
+
+def _database_bytes(path) -> bytes:
+    """The SQLite file and its WAL, as they lie on disk."""
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file())
+
+
+def test_purged_text_is_gone_from_the_file_and_the_wal(tmp_path):
+    path = tmp_path / "faq.db"
+    s = Store(f"sqlite:///{path}")
+    for i in range(300):
+        s.record_unanswered(f"old{i}", f"ma question confidentielle zorglub numero {i}", "none", [],
+                            at=NOW - timedelta(days=40))
+    s.record_unanswered("recent", "question récente", "none", [], at=NOW)
+    assert b"zorglub" in _database_bytes(path)
+    assert s.purge(30, now=NOW)["unanswered"] == 300
+    assert b"zorglub" not in _database_bytes(path)
+    assert [r["text"] for r in s.rows(store_module.unanswered)] == ["question récente"]
+    s.dispose()
+
+
+def test_tracker_purge_goes_in_batches_through_an_index(tmp_path, monkeypatch):
+    path = tmp_path / "tracker.db"
+    url = f"sqlite:///{path}"
+    engine = sa.create_engine(url)
+    old, recent = (datetime.now(timezone.utc) - timedelta(days=40)).timestamp(), datetime.now(timezone.utc).timestamp()
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, timestamp FLOAT, "
+                                   "data TEXT)")
+        connection.exec_driver_sql("INSERT INTO events (sender_id, timestamp, data) VALUES (?, ?, ?)",
+                                   [("old", old, f'{{"text": "secret zorglub {i}"}}') for i in range(2500)]
+                                   + [("new", recent, '{"text": "bonjour"}')])
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    monkeypatch.setattr(store_module.purge_rows, "__defaults__", (1000,))  # batches of 1000
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
+    try:
+        assert store_module.purge_tracker_store(url, 30) == 2500
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+    assert sum(1 for q in statements if q.lstrip().upper().startswith("DELETE FROM EVENTS")) == 3  # 1000 + 1000 + 500
+    with engine.connect() as connection:
+        plan = " ".join(str(row) for row in connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM events WHERE timestamp < 1").all())
+        assert "ix_events_timestamp" in plan
+        assert connection.exec_driver_sql("SELECT sender_id FROM events").scalars().all() == ["new"]
+    engine.dispose()
+    assert b"zorglub" not in _database_bytes(path)
+
+
 def test_bad_values_are_refused(store):
     with pytest.raises(ValueError):
         store.record_feedback("c", "x", True, "somewhere")
@@ -91,8 +198,8 @@ def test_concurrent_writers_in_threads_lose_no_row(store, db_url):
         start.wait()
         s = stores[n % len(stores)]
         for i in range(40):
-            s.record_answer_shown(f"c{n}", "mes_fonctionnalites", "guide")
-            s.record_feedback(f"c{n}", "mes_fonctionnalites", i % 2 == 0, "guide")
+            s.record_answer_shown(f"c{n}-{i}", "mes_fonctionnalites", "guide")
+            s.record_feedback(f"c{n}-{i}", "mes_fonctionnalites", i % 2 == 0, "guide")
         return n
 
     with ThreadPoolExecutor(8) as pool:
@@ -120,9 +227,9 @@ def test_concurrent_writers_in_processes_lose_no_row(store, db_url):
 
 def test_purge_removes_only_rows_older_than_the_limit(store):
     for at in (NOW - timedelta(days=40), NOW - timedelta(days=31), NOW - timedelta(days=29), NOW):
-        store.record_answer_shown("c", "mes_fonctionnalites", "guide", at=at)
-        store.record_feedback("c", "mes_fonctionnalites", True, "guide", at=at)
-        store.record_unanswered("c", f"question du {at:%d/%m}", "none", [], at=at)
+        store.record_answer_shown(f"c{at:%d%m}", "mes_fonctionnalites", "guide", at=at)
+        store.record_feedback(f"c{at:%d%m}", "mes_fonctionnalites", True, "guide", at=at)
+        store.record_unanswered(f"c{at:%d%m}", f"question du {at:%d/%m}", "none", [], at=at)
     deleted = store.purge(30, now=NOW)
     assert deleted == {"feedback": 2, "answers_shown": 2, "unanswered": 2}
     assert [r["text"] for r in store.rows(store_module.unanswered)] == ["question du 03/05", "question du 01/06"]
@@ -153,7 +260,7 @@ def test_purge_command_purges_both_databases(tmp_path, capsys):
     url, tracker = f"sqlite:///{tmp_path / 'faq.db'}", f"sqlite:///{tmp_path / 'tracker.db'}"
     s = Store(url)
     s.record_feedback("c", "mes_fonctionnalites", True, "guide", at=store_module.utcnow() - timedelta(days=10))
-    s.record_feedback("c", "mes_fonctionnalites", False, "guide")
+    s.record_feedback("c2", "mes_fonctionnalites", False, "guide")
     engine = sa.create_engine(tracker)
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE events (id INTEGER PRIMARY KEY, timestamp FLOAT)")
@@ -193,10 +300,10 @@ def test_replies_carry_their_records():
         "candidates": [["mes_fonctionnalites", 0.4], ["mes_donnees_disponibles", 0.35]]})]
     sure = conv.free_text(KB, [{"name": "ask_mes_fonctionnalites", "confidence": 0.95}], False, text="fonctions MES")
     assert [r.kind for r in sure.records] == ["answer_shown"]
-    thanks = conv.feedback(KB, False, "mes_fonctionnalites", "suggestion", None, None, None)
+    thanks = conv.feedback(KB, False, "mes_fonctionnalites", "suggestion", None, None)
     assert thanks.records == [conv.Record("feedback", {"answer_id": "mes_fonctionnalites", "helpful": False,
                                                        "via": "suggestion"})]
-    assert conv.feedback(KB, True, None, None, None, None, None).records == []  # nothing to rate
+    assert conv.feedback(KB, True, None, None, None, None).records == []  # nothing to rate
 
 
 def test_actions_write_before_returning(tmp_databases):
@@ -225,14 +332,14 @@ def test_a_database_failure_is_logged_without_the_text_and_the_reply_still_goes(
 # --- the report ------------------------------------------------------------------------
 
 def _fill(s: Store) -> None:
-    for via in ("guide", "guide", "suggestion"):
-        s.record_answer_shown("c1", "qhn_cout_certification", via, at=NOW)
+    for n, via in enumerate(("guide", "guide", "suggestion")):
+        s.record_answer_shown(f"c1-{n}", "qhn_cout_certification", via, at=NOW)
     s.record_feedback("c1", "qhn_cout_certification", True, "guide", at=NOW)
     s.record_feedback("c2", "qhn_cout_certification", True, "guide", at=NOW)
     s.record_feedback("c3", "qhn_cout_certification", False, "suggestion", at=NOW)
-    for _ in range(3):
-        s.record_answer_shown("c4", "mes_fonctionnalites", "free_text", at=NOW)
-        s.record_feedback("c4", "mes_fonctionnalites", False, "free_text", at=NOW)
+    for n in range(3):
+        s.record_answer_shown(f"c4-{n}", "mes_fonctionnalites", "free_text", at=NOW)
+        s.record_feedback(f"c4-{n}", "mes_fonctionnalites", False, "free_text", at=NOW)
     s.record_unanswered("c5", "Combien coûte le DMP ?", "none", [], at=NOW)
     s.record_unanswered("c6", "combien coute le dmp", "none", [["mes_services_eligibles", 0.05]], at=NOW)
     s.record_unanswered("c7", "COMBIEN   coûte le DMP ?!", "none", [], at=NOW - timedelta(days=20))
