@@ -1,9 +1,12 @@
 """The maintainers' report: which answers help, which questions the FAQ does not answer yet.
 
-    python -m bot.tools.report [--days N] [--out reports] [--url URL]
+    python -m bot.tools.report [--days N] [--out reports] [--url URL] [--historique FILE]
 
-Prints the tables in the terminal; with --out, also writes two CSV files (";"-separated, UTF-8
-with BOM: they open as columns in a French Excel) and a self-contained HTML page with bar charts.
+Prints the tables in the terminal; with --out, also writes CSV files (";"-separated, UTF-8
+with BOM: they open as columns in a French Excel) and a self-contained HTML page with charts.
+Unanswered questions are grouped by similarity (bot/tools/grouping.py), each group with a verdict
+(near miss of an answer, new topic, noise); questions already settled by `make review`
+(bot/tools/decisions.py) are left out of the groups and of the to-do list.
 """
 from __future__ import annotations
 
@@ -13,11 +16,9 @@ import collections
 import csv
 import html
 import io
-import re
 import sys
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -27,6 +28,8 @@ from bot import matching
 from bot import store as store_module
 from bot.knowledge import KnowledgeBase, default_kb
 from bot.store import Store
+from bot.tools import decisions as decisions_module
+from bot.tools import grouping
 
 VIA_LABELS = {"guide": "guide", "free_text": "texte libre", "suggestion": "suggestion"}
 MIN_OPINIONS = 3  # below this many Oui/Non, a helpful % says little
@@ -67,12 +70,7 @@ class UnansweredGroup:
     last_seen: datetime
 
 
-def normalise(text: str) -> str:
-    """Lowercase, no accents, no punctuation, single spaces: "Coût QHN ?" and "cout qhn" group."""
-    text = unicodedata.normalize("NFKD", (text or "").replace("’", "'").lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[^\w]+", " ", text)
-    return " ".join(text.replace("_", " ").split())
+normalise = grouping.normalise
 
 
 def answer_stats(store: Store, kb: KnowledgeBase, since: Optional[datetime] = None) -> List[AnswerStat]:
@@ -131,19 +129,26 @@ def _since(query, table: sa.Table, since: Optional[datetime]):
     return query if since is None else query.where(table.c.created_at >= since)
 
 
-def next_steps(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], kb: KnowledgeBase,
+def next_steps(stats: Sequence[AnswerStat], topics: Sequence[grouping.Group], kb: KnowledgeBase,
                limit: int = NEXT_STEPS) -> List[str]:
-    """What to add or fix next, the most asked first."""
+    """What to add or fix next, from the groups of questions (largest first; noise is never a to-do)
+    and the answers users find unhelpful."""
     steps: List[Tuple[int, str]] = []
-    for group in groups:
-        times = _times(group.count)
-        if group.suggested > group.no_candidate and group.best_candidate and kb.answer(group.best_candidate):
-            title = _cut(kb.answer(group.best_candidate).title, 90)
-            steps.append((group.count, f"Apprendre « {_cut(group.example, 120)} » ({times}) comme formulation de « {title} », "
-                                       f"si c'est bien la bonne réponse ; sinon, ajouter une réponse."))
+    for group in topics:
+        if group.verdict == grouping.NOISE:
+            continue
+        times = _times(group.size)
+        if len(group.questions) > 1:
+            times += f", {len(group.questions)} formulations"
+        answer = kb.answer(group.answer_id) if group.answer_id else None
+        if group.verdict == grouping.NEAR_MISS and answer:
+            steps.append((group.size, f"Apprendre « {_cut(group.example, 120)} » ({times}) comme formulation de "
+                                      f"« {_cut(answer.title, 90)} », si c'est bien la bonne réponse "
+                                      f"(make review, groupe {group.id})."))
         else:
-            steps.append((group.count, f"Ajouter une réponse à « {_cut(group.example, 120)} » ({times}, sans réponse), "
-                                       f"si la question relève de la FAQ."))
+            steps.append((group.size, f"Ajouter une réponse à « {_cut(group.example, 120)} » ({times}, sans réponse), "
+                                      f"si la question relève de la FAQ ; sinon la classer hors sujet "
+                                      f"(make review, groupe {group.id})."))
     for stat in stats:
         if stat.opinions >= MIN_OPINIONS and stat.helpful_pct is not None and stat.helpful_pct < LOW_HELPFUL_PCT:
             steps.append((stat.opinions, f"Revoir la réponse « {_cut(stat.title, 90)} » : {stat.helpful_pct:g} % utile "
@@ -152,9 +157,36 @@ def next_steps(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], k
     return [text for _, text in steps[:limit]]
 
 
+def weekly_helpful(store: Store, since: Optional[datetime] = None) -> Dict[str, List[Tuple[date, int, int]]]:
+    """Per answer: (Monday of the week, Oui, Non) for each week with an opinion, oldest first."""
+    table = store_module.feedback
+    counts: Dict[str, Dict[date, List[int]]] = collections.defaultdict(lambda: collections.defaultdict(lambda: [0, 0]))
+    with store.engine.connect() as connection:
+        query = sa.select(table.c.answer_id, table.c.helpful, table.c.created_at)
+        for answer_id, helpful, at in connection.execute(_since(query, table, since)):
+            monday = at.date() - timedelta(days=at.weekday())
+            counts[answer_id][monday][0 if helpful else 1] += 1
+    return {aid: [(week, yes, no) for week, (yes, no) in sorted(weeks.items())] for aid, weeks in counts.items()}
+
+
+def group_rows(topics: Sequence[grouping.Group], kb: KnowledgeBase) -> List[list]:
+    """One line per group, for the terminal, the CSV and the page."""
+    rows = []
+    for g in topics:
+        closest = " ; ".join(f"{c.answer_id} (NLU {c.nlu:.2f}, texte {c.text:.2f})" for c in g.closest)
+        rows.append([g.id, g.label, g.size, len(g.questions), g.suggested, g.no_candidate,
+                     g.answer_id or "", g.reason, " | ".join(q for q, _ in g.questions[:EXAMPLES]), closest])
+    return rows
+
+
+GROUP_HEADERS = ["groupe", "verdict", "fois", "formulations", "avec_suggestions", "sans_reponse", "reponse_proche",
+                 "motif", "exemples", "reponses_les_plus_proches"]
+EXAMPLES = 4
+
+
 def _candidate(group: UnansweredGroup) -> Tuple[str, str]:
     """The closest answer and its score, when it was close enough to be suggested at all."""
-    if group.best_candidate is None or (group.mean_score or 0.0) < matching.SUGGEST_MIN_CONFIDENCE:
+    if group.best_candidate is None or (group.mean_score or 0.0) < matching.THRESHOLDS.suggest:
         return "-", "-"
     return group.best_candidate, f"{group.mean_score:.2f}"
 
@@ -185,12 +217,14 @@ def _pct(value: Optional[float]) -> str:
     return "-" if value is None else f"{value:g} %"
 
 
-def render_text(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], steps: Sequence[str],
-                period: str, top: int) -> str:
+def render_text(report: "Report", kb: KnowledgeBase, top: int) -> str:
+    stats, groups, steps = report.stats, report.groups, report.steps
     shown = sum(s.shown for s in stats)
     yes, opinions = sum(s.yes for s in stats), sum(s.opinions for s in stats)
+    topics = [g for g in report.topics if g.verdict != grouping.NOISE]
+    noise = [g for g in report.topics if g.verdict == grouping.NOISE]
     parts = [
-        f"Rapport de la FAQ des industriels ({period})",
+        f"Rapport de la FAQ des industriels ({report.period})",
         f"Réponses affichées : {shown} ; avis : {opinions}"
         + (f" ({_pct(round(100 * yes / opinions, 1))} utiles)" if opinions else "")
         + f" ; questions sans réponse sûre : {sum(g.count for g in groups)}",
@@ -202,7 +236,25 @@ def render_text(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], 
               s.by_via.get("suggestion", 0), s.yes, s.no, _pct(s.helpful_pct)] for s in stats],
         ),
         "",
-        f"Questions sans réponse sûre (les {top} plus fréquentes)",
+        "Groupes de questions sans réponse sûre (questions semblables ensemble ; le bruit à part)",
+    ]
+    if topics:
+        parts.append(_table(
+            ["Groupe", "Verdict", "Fois", "Form.", "Réponse la plus proche", "Exemple"],
+            [[g.id, g.label, g.size, len(g.questions), _closest_label(g, kb), "« " + _cut(g.example, 60) + " »"]
+             for g in topics[:top]],
+            text_columns=(0, 1, 4, 5),
+        ))
+    else:
+        parts.append("(aucun)")
+    if noise:
+        parts.append(f"Bruit (jamais à traiter) : {sum(g.size for g in noise)} question(s) en {len(noise)} groupe(s), "
+                     "par exemple " + ", ".join("« " + _cut(g.example, 30) + " »" for g in noise[:3]))
+    if report.settled:
+        parts.append(f"Déjà traitées par make review : {report.settled} question(s), laissées de côté.")
+    parts += [
+        "",
+        f"Questions sans réponse sûre, une par ligne (les {top} plus fréquentes)",
         _table(
             ["Question", "Fois", "Sans rép.", "Sugg.", "Meilleure candidate", "Score"],
             [[_cut(g.example, TITLE_WIDTH), g.count, g.no_candidate, g.suggested, *_candidate(g)] for g in groups[:top]],
@@ -213,6 +265,17 @@ def render_text(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], 
     ]
     parts += [f"{i}. {step}" for i, step in enumerate(steps, 1)] or ["(rien à signaler)"]
     return "\n".join(parts)
+
+
+def _closest_label(group: grouping.Group, kb: KnowledgeBase) -> str:
+    if group.verdict == grouping.NEAR_MISS and group.answer_id:
+        c = next((c for c in group.closest if c.answer_id == group.answer_id), None)
+        scores = f" (NLU {c.nlu:.2f}, texte {c.text:.2f})" if c else ""
+        return group.answer_id + scores
+    if group.closest:
+        c = group.closest[0]
+        return f"aucune ; la moins loin : {c.answer_id} ({c.score:.2f})"
+    return "aucune"
 
 
 # --- CSV -------------------------------------------------------------------------------
@@ -291,10 +354,10 @@ def _html_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], steps: Sequence[str],
-                period: str, top: int) -> str:
+def render_html(report: "Report", kb: KnowledgeBase, top: int) -> str:
+    stats, groups, steps = report.stats, report.groups, report.steps
     used = [s for s in stats if s.shown or s.opinions]
-    sections = [f"<h1>FAQ des industriels : retours et questions sans réponse</h1><p>{html.escape(period)}</p>"]
+    sections = [f"<h1>FAQ des industriels : retours et questions sans réponse</h1><p>{html.escape(report.period)}</p>"]
     sections.append("<h2>À ajouter ou revoir ensuite</h2>" + (
         "<ol>" + "".join(f"<li>{html.escape(s)}</li>" for s in steps) + "</ol>" if steps else "<p>Rien à signaler.</p>"))
     sections.append("<h2>Réponses affichées et avis</h2>")
@@ -315,7 +378,19 @@ def render_html(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], 
     sections.append(_html_table(["Réponse", "Affichée", "guide", "texte libre", "suggestion", "Oui", "Non", "% utile"],
                                 [[s.title, s.shown, s.by_via.get("guide", 0), s.by_via.get("free_text", 0),
                                   s.by_via.get("suggestion", 0), s.yes, s.no, _pct(s.helpful_pct)] for s in stats]))
-    sections.append(f"<h2>Questions sans réponse sûre (les {top} plus fréquentes)</h2>")
+    sections.append("<h2>« Utile » par semaine</h2>")
+    sections.append(_weekly_html(report.weekly, kb))
+    sections.append("<h2>Groupes de questions sans réponse sûre</h2>")
+    sections.append("<p>Questions semblables regroupées. <b>formulation proche</b> : la réponse existe, ajouter ces "
+                    "questions à ses exemples (<code>make review</code>) ; <b>nouveau sujet</b> : candidate à une "
+                    "nouvelle entrée de la FAQ, ou hors sujet ; <b>bruit</b> : charabia, salutations, bavardage, "
+                    "jamais à traiter." + (f" {report.settled} question(s) déjà traitée(s) par make review sont "
+                                           "laissées de côté." if report.settled else "") + "</p>")
+    if report.topics:
+        sections.append(_groups_html(report.topics[:top], kb))
+    else:
+        sections.append("<p>Aucun groupe sur la période.</p>")
+    sections.append(f"<h2>Questions sans réponse sûre, une par ligne (les {top} plus fréquentes)</h2>")
     if groups:
         shown = groups[:top]
         sections.append(_chart([g.example for g in shown], [("fois", [g.count for g in shown], "#ef6c00")],
@@ -325,14 +400,103 @@ def render_html(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], 
             [[g.example, g.count, g.no_candidate, g.suggested, *_candidate(g)] for g in shown]))
     else:
         sections.append("<p>Aucune sur la période.</p>")
+    sections.append("<h2>Historique des revues (make review)</h2>")
+    sections.append(_history_html(report.history, kb))
     sections.append("<p><small>Les questions sont celles que les utilisateurs ont tapées : elles peuvent contenir "
                     "des données personnelles. Ne diffusez pas ce rapport au-delà des responsables de la FAQ.</small></p>")
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}"
-             "th{background:#f0f0f0}td{white-space:nowrap}td:first-child{white-space:normal}td:not(:first-child){text-align:right}img{max-width:100%}")
+             "th{background:#f0f0f0}td{white-space:nowrap}td:first-child{white-space:normal}td:not(:first-child){text-align:right}img{max-width:100%}"
+             "table.wide td{white-space:normal;text-align:left}.v-near_miss{color:#1565c0}.v-new_topic{color:#ef6c00}"
+             ".v-noise{color:#757575}svg text{font-size:10px;font-family:sans-serif}")
     return ("<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
             "<title>Rapport FAQ des industriels</title>"
             f"<style>{style}</style></head><body>" + "".join(sections) + "</body></html>")
+
+
+def _groups_html(topics: Sequence[grouping.Group], kb: KnowledgeBase) -> str:
+    rows = []
+    for g in topics:
+        examples = "<br>".join(html.escape(f"« {_cut(q, 150)} »" + (f" ×{n}" if n > 1 else ""))
+                               for q, n in g.questions[:EXAMPLES])
+        if len(g.questions) > EXAMPLES:
+            examples += f"<br>… et {len(g.questions) - EXAMPLES} autre(s)"
+        closest = "<br>".join(
+            html.escape(f"{_title(kb, c.answer_id)} — NLU {c.nlu:.2f}, texte {c.text:.2f}") for c in g.closest)
+        verdict = html.escape(g.label) + (f"<br><small>{html.escape(g.reason)}</small>" if g.reason else "")
+        rows.append(f"<tr><td>{html.escape(g.id)}</td><td class=\"v-{g.verdict}\">{verdict}</td><td>{g.size}</td>"
+                    f"<td>{examples}</td><td>{closest}</td></tr>")
+    return ("<table class=\"wide\"><thead><tr><th>Groupe</th><th>Verdict</th><th>Fois</th><th>Exemples</th>"
+            "<th>Réponses les plus proches (score moyen du NLU, proximité du texte)</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
+def _title(kb: KnowledgeBase, answer_id: str) -> str:
+    answer = kb.answer(answer_id)
+    return _cut(answer.title, 80) if answer else answer_id
+
+
+def _history_html(history: Sequence[decisions_module.Decision], kb: KnowledgeBase) -> str:
+    if not history:
+        return "<p>Aucune décision enregistrée.</p>"
+    rows = []
+    for d in sorted(history, key=lambda d: d.date, reverse=True):
+        if d.decision == decisions_module.IGNORE:
+            what = "ignoré (rien ajouté)"
+        elif d.decision == decisions_module.OUT_OF_SCOPE:
+            what = "hors sujet (out_of_scope)"
+        else:
+            answer = kb.answer_for_intent(d.decision)
+            what = f"« {_cut(answer.title, 80)} »" if answer else d.decision
+        added = "<br>".join(html.escape(f"« {_cut(q, 150)} »") for q in d.added) or "—"
+        rows.append(f"<tr><td>{d.date.strftime('%d/%m/%Y %H:%M')}</td><td>{html.escape(d.group)}</td>"
+                    f"<td>{html.escape(what)}</td><td>{len(d.questions)}</td><td>{added}</td></tr>")
+    return ("<table class=\"wide\"><thead><tr><th>Date (UTC)</th><th>Groupe</th><th>Décision</th>"
+            "<th>Questions réglées</th><th>Exemples ajoutés à data/nlu.yml</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
+WEEKS_SHOWN = 12
+
+
+def _weekly_html(weekly: Dict[str, List[Tuple[date, int, int]]], kb: KnowledgeBase) -> str:
+    """One small bar chart per answer (inline SVG): % utile of each week, height; opinions, label."""
+    if not weekly:
+        return "<p>Aucun avis sur la période.</p>"
+    last = max(week for rows in weekly.values() for week, _, _ in rows)
+    weeks = [last - timedelta(weeks=i) for i in range(WEEKS_SHOWN - 1, -1, -1)]
+    bar, gap, height = 26, 6, 60
+    width = len(weeks) * (bar + gap)
+    axis = "".join(f'<text x="{i * (bar + gap) + bar / 2:.0f}" y="{height + 12}" text-anchor="middle">'
+                   f'{w.strftime("%d/%m")}</text>' for i, w in enumerate(weeks) if i % 2 == len(weeks) % 2)
+    rows = []
+    for answer_id in sorted(weekly, key=lambda a: -sum(y + n for _, y, n in weekly[a])):
+        by_week = {w: (y, n) for w, y, n in weekly[answer_id]}
+        shapes = [f'<line x1="0" y1="{height}" x2="{width}" y2="{height}" stroke="#999"/>',
+                  f'<line x1="0" y1="{height / 2}" x2="{width}" y2="{height / 2}" stroke="#ddd"/>']
+        for i, week in enumerate(weeks):
+            yes, no = by_week.get(week, (0, 0))
+            if not yes + no:
+                continue
+            pct = 100.0 * yes / (yes + no)
+            h = max(height * pct / 100.0, 1.0)
+            color = "#2e7d32" if pct >= LOW_HELPFUL_PCT else "#c62828"
+            x = i * (bar + gap)
+            shapes.append(f'<rect x="{x}" y="{height - h:.1f}" width="{bar}" height="{h:.1f}" fill="{color}">'
+                          f'<title>semaine du {week.strftime("%d/%m/%Y")} : {yes} oui, {no} non ({pct:.0f} % utile)'
+                          f'</title></rect>')
+            shapes.append(f'<text x="{x + bar / 2:.0f}" y="{max(height - h - 2, 9):.0f}" text-anchor="middle">'
+                          f'{yes + no}</text>')
+        svg = (f'<svg role="img" aria-label="% utile par semaine" width="{width}" height="{height + 16}" '
+               f'viewBox="0 0 {width} {height + 16}">' + "".join(shapes) + axis + "</svg>")
+        total_yes = sum(y for _, y, _ in weekly[answer_id])
+        total = sum(y + n for _, y, n in weekly[answer_id])
+        rows.append(f"<tr><td>{html.escape(_title(kb, answer_id))}</td><td>{100.0 * total_yes / total:.0f} % "
+                    f"({total} avis)</td><td>{svg}</td></tr>")
+    return ("<p>Hauteur : % « utile » de la semaine (vert au-dessus de 50 %, rouge en dessous) ; nombre : avis de "
+            f"la semaine ; les {WEEKS_SHOWN} dernières semaines ayant un avis, semaine du lundi indiqué.</p>"
+            "<table class=\"wide\"><thead><tr><th>Réponse</th><th>Sur la période</th><th>Par semaine</th></tr></thead>"
+            "<tbody>" + "".join(rows) + "</tbody></table>")
 
 
 # --- command line ----------------------------------------------------------------------
@@ -340,19 +504,29 @@ def render_html(stats: Sequence[AnswerStat], groups: Sequence[UnansweredGroup], 
 @dataclass
 class Report:
     stats: List[AnswerStat]
-    groups: List[UnansweredGroup]
+    groups: List[UnansweredGroup]  # one per normalised question (detail table, CSV)
     steps: List[str]
     period: str
+    topics: List[grouping.Group] = field(default_factory=list)  # groups of similar questions, with verdicts
+    settled: int = 0  # unanswered rows already settled by `make review`
+    history: List[decisions_module.Decision] = field(default_factory=list)
+    weekly: Dict[str, List[Tuple[date, int, int]]] = field(default_factory=dict)
 
 
 def build(store: Store, kb: KnowledgeBase, days: Optional[float] = None,
-          now: Optional[datetime] = None) -> Report:
+          now: Optional[datetime] = None, history_file: Path = decisions_module.HISTORY_FILE,
+          grouper: Optional[grouping.Grouper] = None) -> Report:
     now = now or store_module.utcnow()
     since = now - timedelta(days=days) if days else None
     stats, groups = answer_stats(store, kb, since), unanswered_groups(store, since)
+    history = decisions_module.load(history_file)
+    questions = [grouping.Question.of(row) for row in store.rows(store_module.unanswered, since)]
+    pending = decisions_module.undecided(questions, history)
+    topics = (grouper or grouping.default_grouper(kb)).group(pending) if pending else []
     period = (f"{days:g} derniers jours" if days else "toute la période conservée") + \
         f", au {now.strftime('%d/%m/%Y %H:%M')} UTC"
-    return Report(stats, groups, next_steps(stats, groups, kb), period)
+    return Report(stats, groups, next_steps(stats, topics, kb), period, topics, len(questions) - len(pending),
+                  history, weekly_helpful(store, since))
 
 
 def main(argv=None) -> int:
@@ -360,22 +534,27 @@ def main(argv=None) -> int:
     parser.add_argument("--url", help="database URL (default: FAQ_STORE_URL, else sqlite:///var/faq.db)")
     parser.add_argument("--days", type=float, help="only the last N days")
     parser.add_argument("--top", type=int, default=20, help="how many unanswered questions to list")
-    parser.add_argument("--out", type=Path, help="folder for reponses.csv, questions_sans_reponse.csv, rapport.html")
+    parser.add_argument("--out", type=Path, help="folder for reponses.csv, questions_sans_reponse.csv, "
+                                                 "groupes.csv, rapport.html")
+    parser.add_argument("--historique", type=Path, default=decisions_module.HISTORY_FILE,
+                        help="decisions of make review (default: bot/data/review_history.yml)")
     args = parser.parse_args(argv)
 
     store = Store(args.url)
     try:
-        report = build(store, default_kb(), args.days)
+        kb = default_kb()
+        report = build(store, kb, args.days, history_file=args.historique)
     finally:
         store.dispose()
-    print(render_text(report.stats, report.groups, report.steps, report.period, args.top))
+    print(render_text(report, kb, args.top))
     if args.out:
-        write_csv(args.out / "reponses.csv", ANSWERS_HEADERS, answers_rows(report.stats))
-        write_csv(args.out / "questions_sans_reponse.csv", UNANSWERED_HEADERS, unanswered_rows(report.groups))
-        page = args.out / "rapport.html"
-        page.write_text(render_html(report.stats, report.groups, report.steps, report.period, args.top),
-                        encoding="utf-8")
-        print(f"\nExports : {args.out / 'reponses.csv'}, {args.out / 'questions_sans_reponse.csv'}, {page}")
+        files = [args.out / "reponses.csv", args.out / "questions_sans_reponse.csv", args.out / "groupes.csv",
+                 args.out / "rapport.html"]
+        write_csv(files[0], ANSWERS_HEADERS, answers_rows(report.stats))
+        write_csv(files[1], UNANSWERED_HEADERS, unanswered_rows(report.groups))
+        write_csv(files[2], GROUP_HEADERS, group_rows(report.topics, kb))
+        files[3].write_text(render_html(report, kb, args.top), encoding="utf-8")
+        print("\nExports : " + ", ".join(str(f) for f in files))
     return 0
 
 

@@ -1,0 +1,109 @@
+"""Grouping of unanswered questions and their verdicts, on a synthetic log and the shipped data."""
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.tools import decisions, grouping
+from bot.tools.grouping import NEAR_MISS, NEW_TOPIC, NOISE, Question
+
+T = datetime(2026, 11, 2, 10, 0, 0)
+
+# One new topic the FAQ does not cover, asked three ways (no word in common but "HDS" and a form
+# of "certifier"), with the weak candidates the NLU gives such questions.
+HDS = [
+    Question("comment obtenir la certification HDS pour notre hébergeur ?", "none",
+             (("qhn_cout_certification", 0.06),), T),
+    Question("certification hébergeur de données de santé (HDS) : quelles étapes ?", "none", (), T),
+    Question("nous voulons être certifiés HDS, par où commencer ?", "none",
+             (("mes_calendrier_referencement", 0.04),), T),
+]
+# A near miss: the right answer (the cost of a certification) came second behind another QHN answer.
+NEAR = [
+    Question("la certification QHN coûte combien ?", "suggest",
+             (("qhn_iso_9001_13485", 0.38), ("qhn_cout_certification", 0.31), ("qhn_processus_tiers", 0.12)), T),
+    Question("quel budget prévoir pour être certifié QHN", "suggest",
+             (("qhn_processus_tiers", 0.34), ("qhn_cout_certification", 0.29)), T),
+]
+GIBBERISH = [Question("qsdkjqsd lkjqsdlkj", "none", (), T), Question("mlkjhgfd", "none", (), T),
+             Question("azertyuiop", "none", (), T)]
+CHATTER = [Question("quel temps fera-t-il demain à Lille ?", "none", (), T),
+           Question("t'es complètement nul", "none", (), T),
+           Question("bonjour ça va ?", "none", (), T)]
+
+
+@pytest.fixture(scope="module")
+def grouper():
+    return grouping.default_grouper()
+
+
+def _group_of(groups, text):
+    return next(g for g in groups if grouping.normalise(text) in g.keys)
+
+
+def test_three_paraphrases_form_one_new_topic_group(grouper):
+    groups = grouper.group(HDS + NEAR + GIBBERISH + CHATTER)
+    hds = _group_of(groups, HDS[0].text)
+    assert sorted(hds.keys) == sorted(grouping.normalise(q.text) for q in HDS)
+    assert (hds.verdict, hds.size, hds.answer_id, hds.no_candidate) == (NEW_TOPIC, 3, None, 3)
+    # the largest group that is not noise comes first; noise comes last
+    assert groups[0] is hds
+    assert [g.verdict for g in groups].index(NOISE) > groups.index(_group_of(groups, NEAR[0].text))
+
+
+def test_near_miss_when_the_right_answer_was_second(grouper):
+    groups = grouper.group(HDS + NEAR + GIBBERISH + CHATTER)
+    near = _group_of(groups, NEAR[0].text)
+    assert sorted(near.keys) == sorted(grouping.normalise(q.text) for q in NEAR)
+    assert (near.verdict, near.answer_id, near.suggested) == (NEAR_MISS, "qhn_cout_certification", 2)
+    assert near.closest[0].answer_id == "qhn_cout_certification"
+    assert near.closest[0].nlu == pytest.approx((0.31 + 0.29) / 2, abs=1e-3)
+    # the NLU's first choices are not taken as the answer
+    assert near.answer_id not in ("qhn_iso_9001_13485", "qhn_processus_tiers")
+
+
+def test_gibberish_and_chatter_are_noise_never_a_topic(grouper):
+    groups = grouper.group(HDS + NEAR + GIBBERISH + CHATTER)
+    for question in GIBBERISH + CHATTER:
+        group = _group_of(groups, question.text)
+        assert group.verdict == NOISE, (question.text, group.reason)
+        assert not set(group.keys) & {grouping.normalise(q.text) for q in HDS + NEAR}
+    assert _group_of(groups, "qsdkjqsd lkjqsdlkj").reason == "charabia"
+    assert grouper.is_gibberish("qsdkjqsd lkjqsdlkj") and not grouper.is_gibberish("certification HDS")
+
+
+def test_a_sector_word_is_never_noise(grouper):
+    # short, badly spelt, but about the sector
+    groups = grouper.group([Question("dmp ???", "none", (), T), Question("tarif hds", "none", (), T)])
+    assert all(g.verdict != NOISE for g in groups)
+
+
+def test_spellings_of_one_question_count_together(grouper):
+    log = [Question("Combien coûte le DMP ?", "none", (), T), Question("combien coute le dmp", "none", (), T),
+           Question("COMBIEN   coûte le DMP ?!", "none", (), T - timedelta(days=3))]
+    group, = grouper.group(log)
+    assert (group.size, group.questions, group.first_seen, group.last_seen) == (
+        3, [("Combien coûte le DMP ?", 3)], T - timedelta(days=3), T)
+    assert group.id == grouping.key_id("combien coute le dmp")
+
+
+def test_empty_log_gives_no_group(grouper):
+    assert grouper.group([]) == [] and grouper.group([Question("?!", "none", (), T)]) == []
+
+
+def test_decided_questions_are_left_out_until_asked_again():
+    decided = decisions.Decision(T, "g1", "ask_qhn_cout_certification", ["la certification QHN coûte combien ?"],
+                                 [grouping.key_id(grouping.normalise(NEAR[0].text))])
+    later = Question(NEAR[0].text, "suggest", NEAR[0].candidates, T + timedelta(days=1))
+    kept = decisions.undecided(NEAR + [later], [decided])
+    assert kept == [NEAR[1], later]  # settled up to the decision; asked again after it, it counts again
+
+
+def test_history_file_round_trip(tmp_path):
+    path = tmp_path / "history.yml"
+    assert decisions.load(path) == []
+    first = decisions.Decision(T, "g1", "out_of_scope", ["quel temps fera-t-il"], ["abc"])
+    second = decisions.Decision(T + timedelta(hours=1), "g2", decisions.IGNORE, [], ["def"])
+    decisions.append([first], path)
+    decisions.append([second], path)
+    assert decisions.load(path) == [first, second]
+    assert path.read_text(encoding="utf-8").startswith("# Décisions de `make review`")
