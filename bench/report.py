@@ -11,7 +11,7 @@ from bench.common import ROOT
 from bot import matching
 
 PROFILE_NOTES = ROOT / "bench" / "PROFILE.md"
-TARGETS = {"right": 0.95, "wrong": 0.01, "oos": 0.95, "p50_ratio": 1.3, "train_s": 120, "first_s": 30,
+TARGETS = {"right": 0.97, "wrong": 0.005, "oos": 0.97, "p50_ratio": 1.3, "train_s": 120, "first_s": 30,
            "rasa_mb": 1500}
 SYSTEMS = ("tfidf", "stock", "ours")
 
@@ -101,24 +101,37 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
         family_note = (f" {top[1]} of the {len(misses)} misses concern the `{top[0]}_*` answers, which share much of "
                        f"their vocabulary." if top and top[1] * 2 > len(misses) else "")
         held = run.quality_heldout.get("ours")
-        held_note = (f" On `tests/data/heldout.yml`, on which the thresholds were chosen, the same bot has "
-                     f"{_pct(held.share('right'))} right and {_pct(held.share('wrong'))} wrong: new wordings, "
-                     f"written apart from the data, are harder." if held else "")
-        rows.append(("(c) right answers ≥ 95 %", _pct(f["right"]), f["right"] >= TARGETS["right"],
+        held_note = (f" On the tests' held-out set `tests/data/heldout.yml` the same bot has "
+                     f"{_pct(held.share('right'))} right and {_pct(held.share('wrong'))} wrong." if held else "")
+        t = matching.THRESHOLDS
+        rows.append(("(c) right answers ≥ 97 %", _pct(f["right"]), f["right"] >= TARGETS["right"],
                      f"{len(asked)} of {f['in_scope']} in-scope questions were asked back and {len(wrong)} answered "
                      f"wrongly (listed under Confusions).{family_note} The bot answers only on a clear winner (best "
-                     f"FAQ intent ≥ {matching.ANSWER_MIN_CONFIDENCE:.2f} and {matching.ANSWER_MIN_MARGIN:.2f} ahead "
-                     f"of the second, bot/matching.py) and otherwise asks back with \"Vouliez-vous dire… ?\"."
+                     f"FAQ intent ≥ {t.answer:.2f} and {t.margin:.2f} ahead of the second, thresholds chosen by "
+                     f"cross-validation) that neither contradicts the products the question names nor misses what "
+                     f"it asks about (bot/matching.py), and otherwise asks back with \"Vouliez-vous dire… ?\"."
                      + held_note))
-        rows.append(("(c) wrong answers ≤ 1 %", _pct(f["wrong"]), f["wrong"] <= TARGETS["wrong"],
+        rows.append(("(c) wrong answers ≤ 0.5 %", _pct(f["wrong"]), f["wrong"] <= TARGETS["wrong"],
                      f"{len(wrong)} of {f['in_scope']} questions got a neighbouring answer with enough confidence and "
                      f"margin to be shown (listed under Confusions): the wording is closer to that answer's "
                      f"training examples than to the expected answer's."))
-        rows.append(("(c) out-of-scope questions without an FAQ answer ≥ 95 %", _pct(f["out_of_scope_handled"]),
+        rows.append(("(c) out-of-scope questions without an FAQ answer ≥ 97 %", _pct(f["out_of_scope_handled"]),
                      f["out_of_scope_handled"] >= TARGETS["oos"],
                      f"{len(leaked)} of {f['out_of_scope']} out-of-scope questions got an FAQ answer (listed under "
                      f"Confusions): they share words with an answer's training examples, and the out-of-scope "
                      f"examples of data/nlu.yml do not cover their subject."))
+    seeds = getattr(run, "quality_seeds", {}).get("stock") or []
+    if ours and len(seeds) > 1:
+        f = ours.figures()
+        right = [x.share("right") for x in seeds]
+        wrong = [x.share("wrong") for x in seeds]
+        met = f["right"] > max(right) and f["wrong"] <= min(wrong)
+        rows.append((f"(c) more right answers than stock Rasa, no more wrong ones ({len(seeds)} seeds)",
+                     f"ours {_pct(f['right'])} / {_pct(f['wrong'])}; stock {_pct(sum(right) / len(right))} "
+                     f"({_pct(min(right))}–{_pct(max(right))}) / {_pct(sum(wrong) / len(wrong))} "
+                     f"({_pct(min(wrong))}–{_pct(max(wrong))})", met,
+                     "Compared with every seed of the stock server: ours must beat its best right rate and "
+                     "not exceed its lowest wrong rate."))
     levels = _by_level(run)
     explained = False
     for concurrency, pair in sorted(levels.items()):
@@ -232,6 +245,7 @@ def _quality_section(run) -> List[str]:
         "no answer). An out-of-scope question is handled when the reply contains no FAQ answer.", "",
     ]
     lines += _quality_table(run.quality)
+    lines += _seeds_table(run)
     lines += [
         "",
         f"- (a) TF-IDF search, scored in-process: {run.tfidf}.",
@@ -247,9 +261,9 @@ def _quality_section(run) -> List[str]:
     if run.quality_heldout:
         held = run.quality_heldout.get("ours")
         lines += [
-            f"For reference, the same scoring on `tests/data/heldout.yml` ({held.counts['in_scope']} in scope, "
-            f"{held.counts['out_of_scope']} out of scope): never trained on, but the answer thresholds of "
-            "`bot/matching.py` were chosen on it, so it flatters our bot.", "",
+            f"For reference, the same scoring on the tests' held-out set `tests/data/heldout.yml` "
+            f"({held.counts['in_scope']} in scope, {held.counts['out_of_scope']} out of scope; no question is a "
+            "near-duplicate of a training example, a test checks it):", "",
         ]
         lines += _quality_table(run.quality_heldout)
         lines.append("")
@@ -279,7 +293,7 @@ def _quality_section(run) -> List[str]:
 
 def _speed_section(run) -> List[str]:
     lines = [
-        "## 2. Speed over REST", "",
+        "## 3. Speed over REST", "",
         "Each conversation (fresh sender id): a greeting; one or two button clicks, each the payload of a button of "
         "the previous reply; a free question (from the two evaluation sets); the feedback \"Oui\" (the \"Oui\" button's "
         "payload when the previous reply has one, else the word). N conversations run at once, each sending its next "
@@ -322,7 +336,7 @@ def _footprint_section(run) -> List[str]:
     ours, theirs = run.training.get("ours"), run.training.get("stock")
     quick_note = "not measured in quick mode"
     lines = [
-        "## 3. Footprint", "",
+        "## 4. Footprint", "",
         "| | (c) our bot | (b) stock Rasa |", "|---|---|---|",
         f"| training time (`rasa train`, empty cache) | {_s(ours.seconds) if ours else quick_note} | "
         f"{_s(theirs.seconds) if theirs else quick_note} |",
@@ -369,8 +383,65 @@ def _profile_section(run, notes: bool = True) -> List[str]:
     return lines
 
 
+def _seeds_table(run) -> List[str]:
+    seeds = getattr(run, "quality_seeds", {}).get("stock") or []
+    if len(seeds) < 2:
+        return []
+    lines = ["", f"Stock Rasa trains differently with each seed: {len(seeds)} seeds on the same questions.", "",
+             "| stock Rasa | right | wrong | asked back / no answer | out of scope without FAQ answer |",
+             "|---|---|---|---|---|"]
+    for score in seeds:
+        f = score.figures()
+        lines.append(f"| {score.system} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
+                     f"{_pct(f['out_of_scope_handled'])} |")
+    keys = ("right", "wrong", "asked_back", "out_of_scope_handled")
+    values = {k: [x.figures()[k] for x in seeds] for k in keys}
+    lines.append("| mean (min–max) | " + " | ".join(
+        f"{_pct(sum(v) / len(v))} ({_pct(min(v))}–{_pct(max(v))})" for v in values.values()) + " |")
+    return lines
+
+
+def _crossval_section(run) -> List[str]:
+    cv = getattr(run, "crossval", None)
+    if not cv:
+        return ["## 2. Cross-validation on the training data", "", "Not run in quick mode (`make bench` runs it).", ""]
+    t = matching.THRESHOLDS
+    lines = [
+        "## 2. Cross-validation on the training data", "",
+        f"`python -m bench.crossval`: {cv['folds']}-fold cross-validation on `data/nlu.yml` alone ({cv['examples']} "
+        f"examples, stratified by intent; data {cv['data_sha256']}). Each variant is trained on four fifths and ranks "
+        "the fifth left out; the bot's decision (`bot/matching.py`: thresholds, facet and aspect guards) is replayed "
+        "on those rankings. In-scope: examples of the FAQ intents (right / wrong / asked back); out of scope: every "
+        "other intent (handled = no FAQ answer). An ensemble averages two variants' rankings on the same folds. "
+        "The thresholds of the bot are chosen here: the most right answers with at most 0.5 % wrong and at least "
+        "97 % of out-of-scope examples handled, never on an evaluation set.", "",
+        f"At the bot's thresholds (answer ≥ {t.answer:.2f}, margin ≥ {t.margin:.2f}):", "",
+        "| variant | intent accuracy | training per fold | right | wrong | asked back | out of scope handled | "
+        "same without the guards: right / wrong / handled | best admissible thresholds |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, v in cv["variants"].items():
+        f, g, c = v["at_current_thresholds"], v["at_current_thresholds_without_guards"], v["chosen"]
+        chosen = (f"≥ {c['answer']:.2f}, margin {c['margin']:.2f}: {_pct(c['right'])} right, {_pct(c['wrong'])} wrong, "
+                  f"{_pct(c['out_of_scope_handled'])} handled" if c else "none")
+        seconds = v.get("train_seconds_per_fold")
+        lines.append(f"| {name}: {v['description']} | {_pct(v['intent_accuracy'])} | {_s(seconds)} | {_pct(f['right'])} "
+                     f"| {_pct(f['wrong'])} | {_pct(f['asked_back'])} | {_pct(f['out_of_scope_handled'])} | "
+                     f"{_pct(g['right'])} / {_pct(g['wrong'])} / {_pct(g['out_of_scope_handled'])} | {chosen} |")
+    used = cv["variants"].get(cv.get("deployed", "ours"))
+    if used:
+        lines += ["", f"The curve of the deployed variant ({cv.get('deployed', 'ours')}) at margin {t.margin:.2f}: "
+                  "right, wrong and asked back by answer threshold.", "",
+                  "| answer ≥ | right | wrong | asked back | out of scope handled |", "|---|---|---|---|---|"]
+        for point in used["curve"]:
+            if abs(point["margin"] - t.margin) < 1e-9:
+                lines.append(f"| {point['answer']:.2f} | {_pct(point['right'])} | {_pct(point['wrong'])} | "
+                             f"{_pct(point['asked_back'])} | {_pct(point['out_of_scope_handled'])} |")
+    return lines + [""]
+
+
 def render(run) -> str:
-    lines = (_header(run) + _targets_section(run) + _quality_section(run) + _speed_section(run)
+    lines = (_header(run) + _targets_section(run) + _quality_section(run) + _crossval_section(run) + _speed_section(run)
              + _footprint_section(run) + _profile_section(run))
     return "\n".join(lines).rstrip() + "\n"
 
@@ -381,6 +452,9 @@ def as_json(run) -> dict:
         "started": run.started, "seconds": round(run.seconds, 1), "machine": run.machine, "versions": run.versions,
         "quality": {key: score.figures() for key, score in run.quality.items()},
         "quality_heldout": {key: score.figures() for key, score in run.quality_heldout.items()},
+        "quality_seeds": {key: [s.figures() for s in scores] for key, scores in getattr(run, "quality_seeds", {}).items()},
+        "crossval": {name: {k: v for k, v in variant.items() if k != "curve"}
+                     for name, variant in ((getattr(run, "crossval", None) or {}).get("variants") or {}).items()},
         "load": [r.figures() | {"system": r.system} for r in run.load],
         "training": {k: (None if v is None else {"seconds": v.seconds, "peak_rss_mb": v.peak_rss_mb})
                      for k, v in run.training.items()},

@@ -22,11 +22,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import rasa
 
-from bench import baselines, load, profile, quality, report, stock
+from bench import baselines, crossval, load, profile, quality, report, stock
 from bench.common import (HELDOUT, PYTHON, ROOT, children, cmdline, env, evaluation_set, free_port, log, machine,
                           start)
 from bench.training import Training, train
@@ -60,6 +60,9 @@ class Run:
     quality: Dict[str, quality.Score] = field(default_factory=dict)  # bench/data/evaluation.yml
     quality_heldout: Dict[str, quality.Score] = field(default_factory=dict)  # tests/data/heldout.yml
     tfidf: str = ""
+    quality_seeds: Dict[str, List[quality.Score]] = field(default_factory=dict)  # system -> one score per seed
+    stock_training_s: List[float] = field(default_factory=list)
+    crossval: Optional[dict] = None  # bench/crossval.py's summary
     load: List[load.LoadResult] = field(default_factory=list)
     training: Dict[str, Optional[Training]] = field(default_factory=dict)
     first_answer_s: Dict[str, float] = field(default_factory=dict)
@@ -89,27 +92,35 @@ def _versions() -> Dict[str, str]:
             "scikit-learn": sklearn.__version__, "commit": _git()}
 
 
-def _stock_model(work: Path, settings: Settings, run: Run) -> Path:
-    folder = work / "stock"
-    fingerprint = stock.write_project(folder, settings.quick)
+def _stock_models(work: Path, settings: Settings, run: Run) -> List[Tuple[Optional[int], Path]]:
+    """(seed, model) of each stock project trained: one in quick mode, one per seed otherwise."""
     if settings.quick:
+        folder = work / "stock"
+        fingerprint = stock.write_project(folder, settings.quick)
         cached = STOCK_CACHE / f"stock-quick-{fingerprint}.tar.gz"
+        run.training["stock"] = None  # epochs reduced: not the figure of record
         if cached.exists():
             run.notes.append(f"Stock model reused from {cached.relative_to(ROOT)} (same generated project).")
-            run.training["stock"] = None
-            return cached
-    log("training the stock Rasa project (b)" + (" with fewer epochs (quick mode)" if settings.quick else ""))
-    trained = train(folder, [], folder / "models", "stock", work / "cache-stock", work / "train-stock.log")
-    if settings.quick:
+            return [(None, cached)]
+        log("training the stock Rasa project (b) with fewer epochs (quick mode)")
+        trained = train(folder, [], folder / "models", "stock", work / "cache-stock", work / "train-stock.log")
         STOCK_CACHE.mkdir(parents=True, exist_ok=True)
         for old in STOCK_CACHE.glob("stock-quick-*.tar.gz"):
             old.unlink()
-        shutil.copyfile(trained.model, STOCK_CACHE / f"stock-quick-{fingerprint}.tar.gz")
-        run.training["stock"] = None  # epochs reduced: not the figure of record
-    else:
-        run.training["stock"] = trained
-    log(f"stock model trained in {trained.seconds:.0f} s")
-    return trained.model
+        shutil.copyfile(trained.model, cached)
+        return [(None, trained.model)]
+    models = []
+    for seed in stock.SEEDS:
+        folder = work / f"stock-{seed}"
+        stock.write_project(folder, settings.quick, seed)
+        log(f"training the stock Rasa project (b), seed {seed}")
+        trained = train(folder, [], folder / "models", "stock", work / f"cache-stock-{seed}",
+                        work / f"train-stock-{seed}.log")
+        run.training.setdefault("stock", trained)
+        run.stock_training_s.append(trained.seconds)
+        log(f"stock model (seed {seed}) trained in {trained.seconds:.0f} s")
+        models.append((seed, trained.model))
+    return models
 
 
 def _our_model(work: Path, settings: Settings, run: Run) -> Path:
@@ -127,12 +138,13 @@ def _our_model(work: Path, settings: Settings, run: Run) -> Path:
     return trained.model
 
 
-def _start_stock(work: Path, model: Path):
+def _start_stock(work: Path, model: Path, seed: Optional[int] = None):
     port = free_port()
-    log("starting the stock Rasa server (b)")
+    folder = work / ("stock" if seed is None else f"stock-{seed}")
+    log("starting the stock Rasa server (b)" + ("" if seed is None else f", seed {seed}"))
     return start("stock", [PYTHON, "-m", "rasa", "run", "--model", str(model), "--interface", "127.0.0.1",
                            "--port", str(port), "--credentials", "credentials.yml"],
-                 f"http://127.0.0.1:{port}", work / "stock-server.log", work / "stock", env())
+                 f"http://127.0.0.1:{port}", work / f"stock-server-{seed}.log", folder, env())
 
 
 def _start_ours(work: Path, model: Path):
@@ -180,12 +192,23 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
     run.quality["tfidf"] = quality.score_local("(a) TF-IDF search", search.answer, questions)
     run.quality_heldout["tfidf"] = quality.score_local("(a) TF-IDF search", search.answer, heldout)
 
-    stock_model = _stock_model(work, settings, run)
+    stock_models = _stock_models(work, settings, run)
     our_model = _our_model(work, settings, run)
+    if not settings.quick:
+        log("cross-validation of the model variants on data/nlu.yml (cached by data and pipeline)")
+        run.crossval = crossval.run_all()
+
+    for seed, model in stock_models[1:]:  # the other seeds: quality only
+        server = _start_stock(work, model, seed)
+        try:
+            run.quality_seeds.setdefault("stock", []).append(
+                quality.score_rest(f"(b) stock Rasa, seed {seed}", server.url, questions))
+        finally:
+            server.stop()
 
     servers = []
     try:
-        stock_server = _start_stock(work, stock_model)
+        stock_server = _start_stock(work, stock_models[0][1], stock_models[0][0])
         servers.append(stock_server)
         stock_server.pids["Rasa server"] = stock_server.process.pid
         run.first_answer_s["stock"] = stock_server.first_answer_s
@@ -199,6 +222,7 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
                                ("ours", "(c) our bot", ours.url)):
             run.quality[key] = quality.score_rest(name, url, questions)
             run.quality_heldout[key] = quality.score_rest(name, url, heldout)
+        run.quality_seeds.setdefault("stock", []).insert(0, run.quality["stock"])
 
         load.run_live("ours", ours.url, 1, settings.warmup, free_questions, seed=999)
         warm = load.run_live("ours", ours.url, 1, settings.warmup, free_questions, seed=998)

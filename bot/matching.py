@@ -30,7 +30,8 @@ SUGGESTIONS = 3
 class Thresholds:
     answer: float = 0.50  # the winner's confidence
     margin: float = 0.20  # its lead over the second FAQ candidate
-    suggest: float = 0.10  # a candidate this weak is not worth a button
+    suggest: float = 0.10  # a candidate this weak is not worth a button...
+    suggest_named: float = 0.01  # ...unless the winner was set aside for the product the user named
     out_of_scope_wins: float = 0.50  # an out-of-scope ranking this sure suppresses suggestions
 
 
@@ -116,7 +117,10 @@ def decide(kb: KnowledgeBase, ranking: Iterable[Mapping], text: str = "",
             reason = Reason.CONTRADICTS if mentions.contradicts(best, named) else Reason.OFF_ASPECT
     if out_of_scope >= t.out_of_scope_wins:
         return Decision(DecisionKind.NONE, (), scores, Reason.OUT_OF_SCOPE, path)
-    suggested = tuple(a.id for a, conf in faq if conf >= t.suggest and fits(a))[:SUGGESTIONS]
+    # When the winner contradicts what the question names, the candidates that agree with it come
+    # first even if the NLU ranks them low: "Combien coûte la certification DMN ?" gets the DMN answers.
+    floor = t.suggest_named if reason == Reason.CONTRADICTS else t.suggest
+    suggested = tuple(a.id for a, conf in faq if conf >= floor and fits(a))[:SUGGESTIONS]
     if suggested:
         return Decision(DecisionKind.SUGGEST, suggested, scores, reason, path)
     return Decision(DecisionKind.NONE, (), scores, reason, path)

@@ -124,7 +124,8 @@ _EMPTY_WORDS = frozenset(
     "help info infos information informations j je l la le les m me moi merci mon ma mes n ne nous on "
     "parler pour propos qu que question questions quelque chose renseignement renseignements s sujet sur "
     "svp t te un une vous voudrais veux aimerais aide aider plait s il vous plait sil ok oui hello salut "
-    "theme thematique rubrique domaine concerne concernent voir savoir".split()
+    "theme thematique rubrique domaine concerne concernent voir savoir certification certifications certif "
+    "label referencement programme dispositif produit offre".split()
 )
 
 

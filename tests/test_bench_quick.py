@@ -23,7 +23,8 @@ def test_quick_benchmark_writes_every_part(output_dir):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     text = out.read_text(encoding="utf-8")
-    for heading in ("## Targets", "## 1. Answer quality", "## 2. Speed over REST", "## 3. Footprint",
+    for heading in ("## Targets", "## 1. Answer quality", "## 2. Cross-validation on the training data",
+                    "## 3. Speed over REST", "## 4. Footprint",
                     "## Profiling", "### Confusions of our bot"):
         assert heading in text, heading
     for system in ("(a) TF-IDF search", "(b) stock Rasa, default pipeline", "(c) our bot"):
@@ -44,5 +45,5 @@ def test_quick_benchmark_writes_every_part(output_dir):
         assert figures["peaks_mb"][process] > 0, process
     for role, profile in figures["profiles"].items():
         assert not profile["error"] and profile["busy_samples"] > 0, (role, profile)
-    assert {t["target"] for t in figures["targets"]} >= {"(c) right answers ≥ 95 %", "training ≤ 120 s",
+    assert {t["target"] for t in figures["targets"]} >= {"(c) right answers ≥ 97 %", "training ≤ 120 s",
                                                           "first answer ≤ 30 s after start"}

@@ -1,0 +1,352 @@
+"""k-fold cross-validation on the training data alone: how models compare and where to set the thresholds.
+
+    python -m bench.crossval                       # every variant, 5 folds -> test-output/crossval/
+    python -m bench.crossval --variants ours --folds 3
+
+Each variant is a Rasa NLU pipeline (config.yml with its classifier swapped); each fold trains it on
+4/5 of data/nlu.yml (stratified by intent, a fixed shuffle) and ranks the held-out fifth, as the
+Rasa server would: the full intent ranking of every held-out example is kept. An ensemble is the
+average of two variants' rankings on the same folds, which is what a pipeline running both
+classifiers on the same features would give.
+
+The decision of `bot.matching` (thresholds and guards) is then replayed on these rankings: an
+example of an FAQ intent is *right* when its own answer is given, *wrong* when another one is,
+*asked back* otherwise; an example of any other intent is *handled* when no answer is given. The
+thresholds are chosen here, on the training data, never on an evaluation set.
+
+Rankings are cached by the hash of the pipeline, the data and the fold (test-output/crossval/cache).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import dataclasses
+import hashlib
+import json
+import random
+import tempfile
+import time
+from dataclasses import dataclass, field
+from itertools import product
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import yaml
+
+from bench.common import NLU_FILE, ROOT, log, training_examples
+
+OUT = ROOT / "test-output" / "crossval"
+CACHE = OUT / "cache"
+FOLDS = 5
+SHUFFLE_SEED = 0
+SEEDS = (42, 7, 2024)  # variants whose training is not seeded are trained once per seed
+
+
+def _config() -> dict:
+    return yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+
+
+def _with_classifier(classifier: dict) -> dict:
+    """config.yml with its DIETClassifier replaced by `classifier` (the rest unchanged)."""
+    config = _config()
+    config["pipeline"] = [classifier if c["name"] == "DIETClassifier" else c for c in config["pipeline"]]
+    return config
+
+
+def _diet() -> dict:
+    return next(c for c in _config()["pipeline"] if c["name"] == "DIETClassifier")
+
+
+def variants() -> Dict[str, dict]:
+    """name -> Rasa config (pipeline and policies) of each model compared."""
+    ours = _config()
+    default_diet = {"name": "DIETClassifier", "epochs": 100, "number_of_transformer_layers": 2,
+                    "transformer_size": 256, "entity_recognition": False, "constrain_similarities": True,
+                    "random_seed": _diet().get("random_seed", 42)}
+    linear = {"name": "LogisticRegressionClassifier", "max_iter": 1000}
+    return {
+        "ours": ours,
+        "default_diet": _with_classifier(default_diet),
+        "linear": _with_classifier(linear),
+    }
+
+
+DESCRIPTIONS = {
+    "ours": "config.yml: DIET 1 layer of 128, 60 epochs",
+    "default_diet": "Rasa's default DIET size: 2 layers of 256, 100 epochs, same featurizers",
+    "linear": "LogisticRegressionClassifier (scikit-learn, class-balanced) on the same sparse features",
+}
+ENSEMBLES = {"ours+linear": ("ours", "linear"), "default_diet+linear": ("default_diet", "linear")}
+
+
+# --- folds --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str
+    fold: int
+
+
+def folds(examples: Dict[str, List[str]], k: int = FOLDS, seed: int = SHUFFLE_SEED) -> List[Example]:
+    """Every example with its fold: each intent's examples shuffled, then dealt round-robin."""
+    rng = random.Random(seed)
+    dealt = []
+    for intent in sorted(examples):
+        items = list(dict.fromkeys(examples[intent]))
+        rng.shuffle(items)
+        offset = rng.randrange(k)
+        dealt += [Example(text, intent, (offset + i) % k) for i, text in enumerate(items)]
+    return dealt
+
+
+def _nlu_yaml(examples: Sequence[Example]) -> str:
+    by_intent: Dict[str, List[str]] = {}
+    for example in examples:
+        by_intent.setdefault(example.intent, []).append(example.text)
+    blocks = [{"intent": intent, "examples": "".join(f"- {t}\n" for t in texts)} for intent, texts in by_intent.items()]
+    return yaml.safe_dump({"version": "3.1", "nlu": blocks}, allow_unicode=True, sort_keys=False, width=10_000)
+
+
+# --- training and ranking -------------------------------------------------------------------
+
+@dataclass
+class FoldResult:
+    rankings: List[List[Tuple[str, float]]]  # per held-out example, in order
+    train_seconds: float
+
+
+def _key(config: dict, train: str, test: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for part in (json.dumps(config, sort_keys=True), train, "\n".join(test)):
+        digest.update(part.encode("utf-8"))
+    return digest.hexdigest()[:20]
+
+
+def run_fold(config: dict, train: Sequence[Example], test: Sequence[Example], workdir: Path) -> FoldResult:
+    from rasa.core.agent import Agent  # heavy: imported only when a fold really has to be trained
+    from rasa.model_training import train_nlu
+
+    train_text = _nlu_yaml(train)
+    key = _key(config, train_text, [e.text for e in test])
+    cached = CACHE / f"{key}.json"
+    if cached.exists():
+        data = json.loads(cached.read_text(encoding="utf-8"))
+        return FoldResult([[tuple(r) for r in ranking] for ranking in data["rankings"]], data["train_seconds"])
+    folder = Path(tempfile.mkdtemp(dir=workdir))
+    (folder / "nlu.yml").write_text(train_text, encoding="utf-8")
+    (folder / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    started = time.monotonic()
+    model = train_nlu(str(folder / "config.yml"), str(folder / "nlu.yml"), str(folder / "models"),
+                      fixed_model_name="fold")
+    seconds = time.monotonic() - started
+    if not model:
+        raise RuntimeError(f"training failed in {folder}")
+    agent = Agent.load(model)
+
+    async def rank_all() -> List[List[Tuple[str, float]]]:
+        out = []
+        for example in test:
+            parsed = await agent.parse_message(example.text)
+            out.append([(r["name"], round(float(r["confidence"]), 6)) for r in parsed.get("intent_ranking") or []])
+        return out
+
+    rankings = asyncio.run(rank_all())
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps({"rankings": rankings, "train_seconds": seconds}), encoding="utf-8")
+    return FoldResult(rankings, seconds)
+
+
+def with_full_ranking(config: dict) -> dict:
+    """The same pipeline, with every intent kept in the ranking (ensembles average whole rankings)."""
+    config = copy.deepcopy(config)
+    for component in config["pipeline"]:
+        if component["name"] in ("DIETClassifier", "LogisticRegressionClassifier"):
+            component["ranking_length"] = 0
+    return config
+
+
+@dataclass
+class Predictions:
+    """Held-out rankings of one variant over all folds, aligned with `examples`."""
+
+    name: str
+    examples: List[Example]
+    rankings: List[List[Tuple[str, float]]]
+    train_seconds: List[float] = field(default_factory=list)
+
+
+def cross_validate(name: str, config: dict, examples: List[Example], k: int, workdir: Path) -> Predictions:
+    rankings: Dict[int, List[Tuple[str, float]]] = {}
+    seconds = []
+    for fold in range(k):
+        test_idx = [i for i, e in enumerate(examples) if e.fold == fold]
+        train = [e for e in examples if e.fold != fold]
+        log(f"cross-validation {name}: fold {fold + 1}/{k} ({len(train)} train, {len(test_idx)} held out)")
+        result = run_fold(with_full_ranking(config), train, [examples[i] for i in test_idx], workdir)
+        seconds.append(result.train_seconds)
+        for i, ranking in zip(test_idx, result.rankings):
+            rankings[i] = ranking
+    return Predictions(name, examples, [rankings[i] for i in range(len(examples))], seconds)
+
+
+def ensemble(name: str, a: Predictions, b: Predictions) -> Predictions:
+    """The mean of two rankings, intent by intent (an intent missing from one counts 0 there)."""
+    merged = []
+    for left, right in zip(a.rankings, b.rankings):
+        scores: Dict[str, float] = {}
+        for ranking in (left, right):
+            for intent, conf in ranking:
+                if intent == "nlu_fallback":
+                    continue
+                scores[intent] = scores.get(intent, 0.0) + conf / 2
+        merged.append(sorted(scores.items(), key=lambda item: -item[1]))
+    return Predictions(name, a.examples, merged, [x + y for x, y in zip(a.train_seconds, b.train_seconds)])
+
+
+# --- replaying the decision -------------------------------------------------------------------
+
+@dataclass
+class Tally:
+    right: int = 0
+    wrong: int = 0
+    asked_back: int = 0
+    in_scope: int = 0
+    handled: int = 0
+    out_of_scope: int = 0
+    wrong_examples: List[Tuple[str, str, str]] = field(default_factory=list)  # text, expected, given
+
+    def figures(self) -> Dict[str, float]:
+        return {
+            "right": self.right / self.in_scope if self.in_scope else float("nan"),
+            "wrong": self.wrong / self.in_scope if self.in_scope else float("nan"),
+            "asked_back": self.asked_back / self.in_scope if self.in_scope else float("nan"),
+            "out_of_scope_handled": self.handled / self.out_of_scope if self.out_of_scope else float("nan"),
+        }
+
+
+def replay(predictions: Predictions, thresholds=None, guards: bool = True) -> Tally:
+    """What the bot would have answered to each held-out example, with these thresholds."""
+    from bot import matching
+    from bot.knowledge import default_kb
+
+    kb = default_kb()
+    tally = Tally()
+    for example, ranking in zip(predictions.examples, predictions.rankings):
+        ranked = [{"name": n, "confidence": c} for n, c in ranking]
+        decision = matching.decide(kb, ranked, example.text if guards else "", thresholds)
+        given = decision.answer_ids[0] if decision.kind == matching.DecisionKind.ANSWER else None
+        expected = kb.answer_for_intent(example.intent)
+        if expected is None:
+            tally.out_of_scope += 1
+            tally.handled += given is None
+            if given is not None:
+                tally.wrong_examples.append((example.text, example.intent, given))
+            continue
+        tally.in_scope += 1
+        if given == expected.id:
+            tally.right += 1
+        elif given is None:
+            tally.asked_back += 1
+        else:
+            tally.wrong += 1
+            tally.wrong_examples.append((example.text, expected.id, given))
+    return tally
+
+
+ANSWER_GRID = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))  # 0.30 .. 0.95
+MARGIN_GRID = tuple(round(0.05 * i, 2) for i in range(9))  # 0.00 .. 0.40
+MAX_WRONG = 0.005  # of in-scope questions
+MIN_HANDLED = 0.97  # of out-of-scope questions
+
+
+def sweep(predictions: Predictions) -> List[Tuple[float, float, Dict[str, float]]]:
+    from bot.matching import THRESHOLDS
+
+    rows = []
+    for answer, margin in product(ANSWER_GRID, MARGIN_GRID):
+        thresholds = dataclasses.replace(THRESHOLDS, answer=answer, margin=margin)
+        rows.append((answer, margin, replay(predictions, thresholds).figures()))
+    return rows
+
+
+def choose(rows: List[Tuple[float, float, Dict[str, float]]]) -> Optional[Tuple[float, float, Dict[str, float]]]:
+    """Most right answers with at most 0.5 % wrong and 97 % of out-of-scope examples handled;
+    among equals, the highest thresholds (the safer side)."""
+    admissible = [r for r in rows if r[2]["wrong"] <= MAX_WRONG and r[2]["out_of_scope_handled"] >= MIN_HANDLED]
+    if not admissible:
+        return None
+    return max(admissible, key=lambda r: (round(r[2]["right"], 4), r[0], r[1]))
+
+
+def run_all(k: int = FOLDS, names: Optional[Sequence[str]] = None) -> dict:
+    """Cross-validate the variants (cached folds are not retrained) and summarise them."""
+    examples = folds(training_examples(), k)
+    OUT.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="crossval-"))
+    predictions: Dict[str, Predictions] = {}
+    configs = variants()
+    for name in names or list(configs):
+        predictions[name] = cross_validate(name, configs[name], examples, k, workdir)
+    for name, (a, b) in ENSEMBLES.items():
+        if a in predictions and b in predictions:
+            predictions[name] = ensemble(name, predictions[a], predictions[b])
+    return summarise(predictions)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--folds", type=int, default=FOLDS)
+    parser.add_argument("--variants", default=",".join(variants()), help="comma-separated, of: " + ", ".join(variants()))
+    parser.add_argument("--out", default=str(OUT / "crossval.json"))
+    args = parser.parse_args(argv)
+    summary = run_all(args.folds, args.variants.split(","))
+    Path(args.out).write_text(json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8")
+    print(format_summary(summary))
+    return 0
+
+
+def summarise(predictions: Dict[str, Predictions]) -> dict:
+    from bot.matching import THRESHOLDS
+
+    out = {"folds": max(e.fold for e in next(iter(predictions.values())).examples) + 1,
+           "examples": len(next(iter(predictions.values())).examples),
+           "data_sha256": hashlib.sha256(NLU_FILE.read_bytes()).hexdigest()[:16],
+           "current_thresholds": {"answer": THRESHOLDS.answer, "margin": THRESHOLDS.margin},
+           "variants": {}}
+    for name, p in predictions.items():
+        top1 = sum(1 for e, r in zip(p.examples, p.rankings) if r and r[0][0] == e.intent) / len(p.examples)
+        rows = sweep(p)
+        chosen = choose(rows)
+        out["variants"][name] = {
+            "description": DESCRIPTIONS.get(name) or f"mean of the rankings of {' and '.join(ENSEMBLES[name])}",
+            "intent_accuracy": top1,
+            "train_seconds_per_fold": sum(p.train_seconds) / len(p.train_seconds) if p.train_seconds else None,
+            "at_current_thresholds": replay(p).figures(),
+            "at_current_thresholds_without_guards": replay(p, guards=False).figures(),
+            "chosen": {"answer": chosen[0], "margin": chosen[1], **chosen[2]} if chosen else None,
+            "curve": [{"answer": a, "margin": m, **f} for a, m, f in rows],
+            "wrong_at_current": replay(p).wrong_examples[:40],
+        }
+    return out
+
+
+def format_summary(summary: dict) -> str:
+    lines = [f"{summary['examples']} examples, {summary['folds']} folds",
+             "variant | intent acc. | train s/fold | right | wrong | asked back | OOS handled (current thresholds) | chosen"]
+    for name, v in summary["variants"].items():
+        f = v["at_current_thresholds"]
+        c = v["chosen"]
+        chosen = (f"answer≥{c['answer']:.2f} margin≥{c['margin']:.2f}: right {c['right']:.1%} wrong {c['wrong']:.1%} "
+                  f"OOS {c['out_of_scope_handled']:.1%}") if c else "none admissible"
+        seconds = v["train_seconds_per_fold"]
+        lines.append(f"{name} | {v['intent_accuracy']:.1%} | {seconds:.0f} | {f['right']:.1%} | {f['wrong']:.1%} | "
+                     f"{f['asked_back']:.1%} | {f['out_of_scope_handled']:.1%} | {chosen}" if seconds is not None else
+                     f"{name} | {v['intent_accuracy']:.1%} | - | {f['right']:.1%} | {f['wrong']:.1%} | "
+                     f"{f['asked_back']:.1%} | {f['out_of_scope_handled']:.1%} | {chosen}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

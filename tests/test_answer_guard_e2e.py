@@ -1,0 +1,62 @@
+"""End to end over REST: the bot never gives an answer that does not fit the question.
+
+Against the real Rasa server and action server (trained model): a question that names one product
+but reads like another product's answer is asked back, with the named product's answer first; an
+in-domain question that no answer of the FAQ covers gets no FAQ answer; a message that only names a
+subject opens the guided tree there.
+"""
+import pytest
+
+from bot import conversation as conv
+from bot import store
+from bot.knowledge import default_kb
+from tests.rest_client import answers_shown, buttons, new_sender, send, texts
+
+KB = default_kb()
+
+
+def _candidates_recorded(sender: str):
+    rows = [r for r in store.Store(store.store_url()).rows(store.unanswered) if r["conversation_id"] == sender]
+    assert len(rows) == 1, rows
+    return [answer_id for answer_id, _ in rows[0]["candidates"]]
+
+
+def test_a_dmn_question_worded_like_the_qhn_answer_is_asked_back_with_the_dmn_answer_first(bot_url):
+    sender = new_sender()
+    question = ("Notre DMN s'appuie sur des sous-traitants extérieurs à notre organisation : "
+                "restons-nous responsables de la conformité de nos processus ?")
+    replies = send(bot_url, sender, question)
+    assert answers_shown(replies) == [], texts(replies)
+    # the NLU's first candidate is the QHN answer on third parties: the wording is its own
+    assert _candidates_recorded(sender)[0] == "qhn_processus_tiers"
+    assert replies[0]["text"] == conv.DID_YOU_MEAN
+    titles = [b["title"] for b in replies[0]["buttons"]]
+    assert titles[0] == KB.answer("dmn_mandat_composants_tiers").title
+    assert KB.answer("qhn_processus_tiers").title not in titles
+
+
+@pytest.mark.parametrize("question", [
+    "Combien de temps dure un audit de certification QHN ?",
+    "Le label Maisons et Centres de Santé doit-il être renouvelé tous les ans ?",
+    "Le référencement Ségur est-il obligatoire pour vendre notre DPI ?",
+    "Combien coûte la certification DMN ?",
+    "Quel est le délai d'instruction d'une demande de référencement dans Mon espace santé ?",
+])
+def test_in_domain_questions_no_answer_covers_get_no_faq_answer(bot_url, question):
+    sender = new_sender()
+    send(bot_url, sender, "bonjour")
+    replies = send(bot_url, sender, question)
+    assert answers_shown(replies) == [], texts(replies)
+    assert conv.FEEDBACK_QUESTION not in texts(replies)
+    # asked back, or told plainly, with a way on: the tree or a choice of answers
+    assert replies[0]["text"] in (conv.DID_YOU_MEAN, conv.NOT_FOUND)
+    assert buttons(replies)
+
+
+def test_a_message_naming_only_a_product_opens_the_tree_there(bot_url):
+    replies = send(bot_url, new_sender(), "j'ai une question sur la certification QHN")
+    assert answers_shown(replies) == []
+    assert replies[-1]["text"] == conv.LISTING
+    titles = {b["title"] for b in buttons(replies)}
+    qhn = {a.title for a in KB.answers if "qhn" in a.values("produit")}
+    assert qhn <= titles and not {a.title for a in KB.answers if "dmn" in a.values("produit")} & titles

@@ -1,0 +1,60 @@
+"""The cross-validation's bookkeeping (bench/crossval.py), on hand-made rankings: no training here.
+
+The folds themselves are trained by `make bench`; what is checked here is that the decision is
+replayed and scored as the bot would decide, and that thresholds are chosen by the stated rule.
+"""
+from collections import Counter
+
+import pytest
+
+from bench import crossval
+from bench.crossval import Example, Predictions
+
+
+def test_folds_are_stratified_and_stable():
+    examples = {"ask_a": [f"a{i}" for i in range(10)], "greet": [f"g{i}" for i in range(7)]}
+    dealt = crossval.folds(examples, k=5)
+    assert dealt == crossval.folds(examples, k=5)
+    assert len(dealt) == 17
+    for intent in examples:
+        sizes = Counter(e.fold for e in dealt if e.intent == intent)
+        assert max(sizes.values()) - min(sizes.values()) <= 1
+
+
+def _predictions(rows):
+    return Predictions("test", [Example(text, intent, 0) for text, intent, _ in rows], [r for _, _, r in rows])
+
+
+ROWS = [
+    ("quelles donnees dans mon espace sante", "ask_mes_donnees_disponibles",
+     [("ask_mes_donnees_disponibles", 0.9), ("ask_mes_fonctionnalites", 0.05)]),
+    ("les fonctionnalites de mon espace sante", "ask_mes_fonctionnalites",
+     [("ask_mes_donnees_disponibles", 0.6), ("ask_mes_fonctionnalites", 0.3)]),  # wrong at 0.5 / 0.2
+    ("combien coute la certification DMN", "out_of_scope",
+     [("ask_qhn_cout_certification", 0.9), ("out_of_scope", 0.05)]),  # the facet guard keeps it out
+    ("bonjour", "greet", [("greet", 0.95), ("ask_mes_fonctionnalites", 0.01)]),
+]
+
+
+def test_replay_scores_right_wrong_asked_back_and_handled():
+    tally = crossval.replay(_predictions(ROWS))
+    assert (tally.right, tally.wrong, tally.asked_back, tally.in_scope) == (1, 1, 0, 2)
+    assert (tally.handled, tally.out_of_scope) == (2, 2)
+    unguarded = crossval.replay(_predictions(ROWS), guards=False)
+    assert unguarded.handled == 1  # without the guards, the DMN question gets the QHN answer
+
+
+def test_the_chosen_thresholds_keep_wrong_answers_out():
+    rows = crossval.sweep(_predictions(ROWS))
+    answer, margin, figures = crossval.choose(rows)
+    assert figures["wrong"] == 0 and figures["right"] == 0.5
+    assert answer > 0.6 or margin > 0.3
+
+
+def test_an_ensemble_averages_two_rankings():
+    a = _predictions([("x", "ask_mes_fonctionnalites", [("ask_mes_fonctionnalites", 0.8), ("greet", 0.2)])])
+    b = _predictions([("x", "ask_mes_fonctionnalites", [("greet", 0.6), ("ask_mes_fonctionnalites", 0.4)])])
+    merged = crossval.ensemble("a+b", a, b)
+    [ranking] = merged.rankings
+    assert [name for name, _ in ranking] == ["ask_mes_fonctionnalites", "greet"]
+    assert [conf for _, conf in ranking] == pytest.approx([0.6, 0.4])
