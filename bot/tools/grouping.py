@@ -126,7 +126,12 @@ def key_id(key: str) -> str:
 
 def read_examples(path: Path = NLU_FILE) -> Dict[str, List[str]]:
     """data/nlu.yml: intent -> its examples."""
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return parse_examples(Path(path).read_text(encoding="utf-8"))
+
+
+def parse_examples(text: str) -> Dict[str, List[str]]:
+    """The text of an NLU file: intent -> its examples."""
+    doc = yaml.safe_load(text) or {}
     examples: Dict[str, List[str]] = {}
     for block in doc.get("nlu") or []:
         if "intent" not in block:
