@@ -2,6 +2,10 @@
 
 `bot/data/faq.yml` is the single source of truth: answer texts (the ANS's words, verbatim),
 titles, links and facet values. Everything else (tree, buttons, intents) is derived from it.
+
+An answer marked `status: draft` (added by `make import-faq APPLY=1` from the ANS's site, its
+title and facets still to write) is left out of the bot: not in `answers`, not in the tree, no
+intent. `KnowledgeBase.drafts` lists them with what they still miss (`Draft.missing`).
 """
 from __future__ import annotations
 
@@ -57,10 +61,49 @@ class Answer:
         return self.facets.get(facet_id, frozenset())
 
 
+DRAFT = "draft"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer being written: its entry in faq.yml as it stands (nothing checked but its id)."""
+
+    id: str
+    entry: Dict = field(hash=False, compare=False)
+
+    @property
+    def intent(self) -> str:
+        return INTENT_PREFIX + self.id
+
+    def missing(self, facets: Tuple[Facet, ...]) -> List[str]:
+        """What is still to write before `status: draft` can go (French, for the maintainers)."""
+        entry = self.entry
+        out = []
+        if not str(entry.get("title") or "").strip():
+            out.append("titre (title)")
+        if entry.get("title_source") not in ("ans", "ours"):
+            out.append("origine du titre (title_source: ans ou ours)")
+        if not str(entry.get("url") or "").startswith("https://"):
+            out.append("lien officiel (url)")
+        if not str(entry.get("text") or "").strip():
+            out.append("texte (text)")
+        known = {f.id: {o.id for o in f.options} for f in facets}
+        values = entry.get("facets") or {}
+        if not values.get("offre"):
+            out.append("facettes (facets), au moins le type d'offre")
+        for facet_id, option_ids in values.items():
+            if facet_id not in known:
+                out.append(f"facette inconnue {facet_id!r}")
+            elif set(option_ids or ()) - known[facet_id]:
+                out.append(f"valeurs inconnues de {facet_id} : {sorted(set(option_ids) - known[facet_id])}")
+        return out
+
+
 @dataclass(frozen=True)
 class KnowledgeBase:
     facets: Tuple[Facet, ...]
     answers: Tuple[Answer, ...]
+    drafts: Tuple[Draft, ...] = ()
 
     def facet(self, facet_id: str) -> Optional[Facet]:
         return next((f for f in self.facets if f.id == facet_id), None)
@@ -96,8 +139,14 @@ def _parse(doc: dict) -> KnowledgeBase:
         for f in doc["facets"]
     )
     known = {f.id: {o.id for o in f.options} for f in facets}
-    answers = []
+    answers, drafts = [], []
     for a in doc["answers"]:
+        status = a.get("status")
+        if status == DRAFT:
+            drafts.append(Draft(id=str(a.get("id") or ""), entry=dict(a)))
+            continue
+        if status is not None:
+            raise KnowledgeBaseError(f"{a.get('id')}: status must be absent or 'draft'")
         values = {}
         for facet_id, option_ids in (a.get("facets") or {}).items():
             if facet_id not in known:
@@ -118,10 +167,12 @@ def _parse(doc: dict) -> KnowledgeBase:
                 facets=values,
             )
         )
-    ids = [a.id for a in answers]
+    ids = [a.id for a in answers] + [d.id for d in drafts]
     if len(ids) != len(set(ids)):
         raise KnowledgeBaseError("duplicate answer ids")
-    return KnowledgeBase(facets=facets, answers=tuple(answers))
+    if not all(ids):
+        raise KnowledgeBaseError("an answer has no id")
+    return KnowledgeBase(facets=facets, answers=tuple(answers), drafts=tuple(drafts))
 
 
 def load(path: Path = FAQ_FILE) -> KnowledgeBase:
