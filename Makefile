@@ -12,7 +12,7 @@ export PYTHONWARNINGS := ignore
 PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 
-.PHONY: setup sync train run shell test report purge lock clean bench bench-quick cluster bench-cluster
+.PHONY: setup sync train run shell test report review import-faq purge lock clean bench bench-quick cluster bench-cluster
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 est introuvable (Rasa 3.6 en a besoin)."; exit 1; }
@@ -66,6 +66,13 @@ bench-cluster: $(MODEL)  ## cluster mode alone: throughput and p95 of 1 vs 2 rep
 
 report: setup  ## maintainers' report: terminal tables + reports/ (CSV, HTML with charts); DAYS=N for the last N days
 	$(PY) -m bot.tools.report --out reports $(if $(DAYS),--days $(DAYS))
+
+review: $(VENV)/.installed  ## FAQ maintainers: the groups of unanswered questions, one by one, into data/nlu.yml (DECISIONS=file.csv: from a file, no retraining; DAYS=N)
+	$(PY) -m bot.tools.review $(if $(DECISIONS),--decisions $(DECISIONS)) $(if $(DAYS),--jours $(DAYS))
+
+import-faq: $(VENV)/.installed  ## compare a text capture of the ANS's FAQ page (SCRAPE=file) with bot/data/faq.yml; APPLY=1 writes changed texts and new drafts
+	@test -n "$(SCRAPE)" || { echo "Usage : make import-faq SCRAPE=capture.txt [APPLY=1]"; exit 2; }
+	@$(PY) -m bot.tools.import_faq $(SCRAPE) $(if $(filter 1,$(APPLY)),--apply)
 
 purge: setup  ## RGPD: delete feedback, unanswered questions and conversations older than DAYS days
 	@test -n "$(DAYS)" || { echo "Usage : make purge DAYS=30"; exit 2; }
