@@ -180,3 +180,66 @@ def test_quick_check_before_and_after():
     text = quickcheck.render(result)
     assert text.startswith("Contrôle rapide (approximation") and "ce n'est pas le modèle du bot" in text
     assert "Exemples déjà présents, après" in text and "Questions ajoutées, avant" in text
+
+
+class _Prompt:
+    def __init__(self, value):
+        self.value = value
+
+    def ask(self):
+        return self.value
+
+
+def test_interactive_session(scratch, monkeypatch, capsys):
+    """The terminal session, its prompts answered by a script: the near miss goes to the proposed
+    answer with one question unticked, the new topic to out_of_scope; no retraining unless asked."""
+    import questionary
+
+    offered = []
+
+    def select(message, choices, **_):
+        offered.append((message, [(c.title, c.value) for c in choices]))
+        values = [c.value for c in choices]
+        if message.startswith("À quelle réponse"):
+            return _Prompt(values[0] if len(offered) == 2 else "out_of_scope")
+        return _Prompt(None)
+
+    def checkbox(message, choices, **_):
+        assert all(c.checked for c in choices)
+        return _Prompt([c.value for c in choices][:1])
+
+    confirms = []
+
+    def confirm(message, default=True, **_):
+        confirms.append(message)
+        return _Prompt(False)
+
+    monkeypatch.setattr(questionary, "select", select)
+    monkeypatch.setattr(questionary, "checkbox", checkbox)
+    monkeypatch.setattr(questionary, "confirm", confirm)
+    monkeypatch.setattr(review.subprocess, "call", lambda *a, **k: pytest.fail("retrained without being asked"))
+
+    class TTY:
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(review.sys, "stdin", TTY())
+    groups = [g for g in _groups(scratch) if g.verdict != grouping.NOISE]
+    assert review.main(["--url", scratch["url"], "--nlu", str(scratch["nlu"]),
+                        "--historique", str(scratch["history"])]) == 0
+    printed = capsys.readouterr().out
+    assert "2 groupe(s) de questions à revoir (4 groupe(s) de bruit laissés de côté" in printed
+    # the near miss's menu starts with the proposed answer; every menu offers the other ways out
+    near_menu = offered[1][1]
+    title = KB.answer("qhn_cout_certification").title
+    assert near_menu[0] == (f"Réponse proposée : {title}", "ask_qhn_cout_certification")
+    assert [v for _, v in near_menu[-5:]] == ["__other", "out_of_scope", "ignorer", "passer", "__stop"]
+    parsed = grouping.read_examples(scratch["nlu"])
+    near, hds = groups[1], groups[0]
+    assert parsed["ask_qhn_cout_certification"][-1] == near.questions[0][0]
+    assert near.questions[1][0] not in parsed["ask_qhn_cout_certification"]  # unticked
+    assert parsed["out_of_scope"][-1] == hds.questions[0][0] and hds.questions[1][0] not in parsed["out_of_scope"]
+    assert [d.decision for d in decisions.load(scratch["history"])] == ["out_of_scope", "ask_qhn_cout_certification"]
+    assert confirms == ["Contrôle rapide de la qualité avant/après (~15 s) ?",
+                        "Ré-entraîner le bot maintenant (make train, quelques minutes) ?"]
+    assert "Pensez à ré-entraîner (make train)" in printed
