@@ -56,3 +56,65 @@ def test_sender_rules(sender, ok):
 def test_message_rules():
     assert guard.message_error("x") is None
     assert guard.message_error(None) and guard.message_error(12) and guard.message_error({"a": 1})
+
+
+# --- limits (bot/limits.py) ---------------------------------------------------------------
+
+def test_rate_limiter_allows_a_burst_then_the_rate():
+    from bot.limits import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(30, clock=lambda: now[0])
+    assert [limiter.allow("c") for _ in range(31)] == [True] * 30 + [False]
+    assert limiter.allow("other")  # one key's flood is not another's
+    now[0] += 2  # 30 a minute: one more every 2 s
+    assert limiter.allow("c") and not limiter.allow("c")
+    assert RateLimiter(0).allow("c")  # 0 = no limit
+
+
+def test_rate_limiter_keys_are_bounded():
+    from bot.limits import RateLimiter
+
+    limiter = RateLimiter(5, max_keys=100)
+    for n in range(1000):
+        limiter.allow(f"k{n}")
+    assert len(limiter._buckets) == 100
+
+
+def test_json_nesting_is_measured_outside_strings():
+    from bot.limits import json_too_deep
+
+    assert json_too_deep(b"[" * 21 + b"]" * 21, 20) and not json_too_deep(b"[" * 20 + b"]" * 20, 20)
+    assert not json_too_deep(b'{"message": "' + b"[" * 500 + b'"}', 20)
+    assert not json_too_deep(b'{"message": "\\"[[[[[[[[[[[[[[[[[[[[[[[["}', 20)
+    assert json_too_deep(b'{"a": {"b": ' * 30, 20)  # unbalanced: still too deep
+
+
+def test_client_address_trusts_only_the_configured_proxies():
+    from bot.limits import client_address
+
+    assert client_address("10.0.0.1", "6.6.6.6", 0) == "10.0.0.1"  # no proxy: a forged header is ignored
+    assert client_address("127.0.0.1", "6.6.6.6, 203.0.113.9", 1) == "203.0.113.9"  # what the proxy wrote
+    assert client_address("127.0.0.1", "203.0.113.9", 2) == "127.0.0.1"  # fewer entries than proxies
+    assert client_address("127.0.0.1", None, 1) == "127.0.0.1"
+
+
+def test_metadata_is_kept_only_small_and_an_object():
+    from bot.limits import small_metadata
+
+    assert small_metadata({"language": "fr"}, 1024) == {"language": "fr"}
+    assert small_metadata('{"language": "fr"}', 1024) == {"language": "fr"}
+    assert small_metadata({"x": "y" * 2000}, 1024) is None
+    assert small_metadata("[" * 5000, 1024) is None and small_metadata(["a"], 1024) is None
+    assert small_metadata("not json", 1024) is None
+
+
+def test_limit_settings_come_from_the_environment():
+    from bot.limits import Settings
+
+    assert Settings.from_env({}) == Settings()
+    custom = Settings.from_env({"FAQ_RATE_PER_CONVERSATION": "5", "FAQ_RATE_PER_ADDRESS": "0",
+                                "FAQ_TRUSTED_PROXIES": "1"})
+    assert (custom.per_conversation, custom.per_address, custom.trusted_proxies) == (5, 0, 1)
+    with pytest.raises(ValueError):
+        Settings.from_env({"FAQ_RATE_PER_ADDRESS": "beaucoup"})

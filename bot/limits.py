@@ -1,0 +1,149 @@
+"""Every limit on what clients may send, in one place: values from FAQ_* environment variables.
+
+The assistant faces the public web: one client or one conversation must not be able to take the
+single Rasa event loop for itself. Plain Python (no Rasa): the channels (bot/rest_channel.py,
+bot/channels.py) call these checks before anything is parsed or handed to Rasa. docs/security.md
+lists the settings and what each limit answers.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+RATE_LIMITED = (
+    "Vous envoyez beaucoup de messages en peu de temps. Merci de patienter une minute avant de "
+    "continuer : votre conversation reprendra où elle en était."
+)
+NOT_TEXT = "Je n'ai pas compris ce message : envoyez du texte, ou utilisez les boutons proposés."
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "")
+    try:
+        return max(0, int(value)) if value.strip() else default
+    except ValueError:
+        raise ValueError(f"{name} doit être un nombre entier (reçu : {value!r})") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """0 turns a rate limit off (e.g. behind a proxy that enforces its own)."""
+
+    per_conversation: int = 30  # messages a minute per conversation (burst: as many at once)
+    per_address: int = 120  # messages a minute per client address
+    max_body_bytes: int = 16 * 1024  # a REST body or a socket.io HTTP request, refused before it is read
+    max_json_depth: int = 20  # nesting of a REST body; ours has 2 levels
+    max_metadata_bytes: int = 1024  # socket.io customData kept with each message, else dropped
+    trusted_proxies: int = 0  # proxies in front that append to X-Forwarded-For (nginx of the cluster: 1)
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+        env = os.environ if env is None else env
+        d = cls()
+        return cls(
+            per_conversation=_int(env, "FAQ_RATE_PER_CONVERSATION", d.per_conversation),
+            per_address=_int(env, "FAQ_RATE_PER_ADDRESS", d.per_address),
+            max_body_bytes=_int(env, "FAQ_MAX_BODY_BYTES", d.max_body_bytes) or d.max_body_bytes,
+            max_json_depth=_int(env, "FAQ_MAX_JSON_DEPTH", d.max_json_depth) or d.max_json_depth,
+            max_metadata_bytes=_int(env, "FAQ_MAX_METADATA_BYTES", d.max_metadata_bytes),
+            trusted_proxies=_int(env, "FAQ_TRUSTED_PROXIES", d.trusted_proxies),
+        )
+
+
+class RateLimiter:
+    """Token buckets: `per_minute` messages a minute per key, up to `per_minute` at once.
+
+    A burst is allowed (a user clicking fast through the tree), a steady flood is not. Keys are
+    bounded (least recently seen forgotten first), so the limiter itself cannot grow without end.
+    """
+
+    def __init__(self, per_minute: int, max_keys: int = 100_000, clock=time.monotonic):
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.max_keys = max_keys
+        self.clock = clock
+        self._buckets: "OrderedDict[str, tuple]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        if self.capacity <= 0:
+            return True
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.pop(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            allowed = tokens >= 1
+            self._buckets[key] = (tokens - 1 if allowed else tokens, now)
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+            return allowed
+
+
+class Gate:
+    """Per-address then per-conversation rate limits of one channel."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.by_address = RateLimiter(settings.per_address)
+        self.by_conversation = RateLimiter(settings.per_conversation)
+
+    def address_allowed(self, address: Optional[str]) -> bool:
+        return self.by_address.allow(address or "?")
+
+    def conversation_allowed(self, conversation_id: str) -> bool:
+        return self.by_conversation.allow(conversation_id)
+
+
+_BRACKETS = re.compile(rb"[\[\]{}]")
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+
+
+def json_too_deep(body: bytes, limit: int) -> bool:
+    """True when `body` nests arrays/objects deeper than `limit` (checked before json.loads,
+    whose recursion would otherwise fail on a few KB of `[`)."""
+    depth = 0
+    for match in _BRACKETS.finditer(_STRING.sub(b'""', body)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def small_metadata(value, limit: int) -> Optional[dict]:
+    """Message metadata kept with every user event of the conversation: a JSON object of at most
+    `limit` bytes (JSON text is accepted too, as Rasa's socket.io channel does), else nothing."""
+    if isinstance(value, str):
+        if len(value) > limit:
+            return None
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+    if not isinstance(value, dict) or not value:
+        return None
+    try:
+        size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return value if size <= limit else None
+
+
+def client_address(peer: Optional[str], forwarded_for: Optional[str], trusted_proxies: int) -> Optional[str]:
+    """The client's address: the TCP peer, or, behind `trusted_proxies` proxies that each append
+    to X-Forwarded-For, the entry the outermost trusted one wrote (what a client writes itself
+    sits further left and is never taken)."""
+    if trusted_proxies <= 0 or not forwarded_for:
+        return peer
+    entries = [item.strip() for item in forwarded_for.split(",") if item.strip()]
+    if len(entries) < trusted_proxies:
+        return peer
+    return entries[-trusted_proxies]
