@@ -122,3 +122,24 @@ def test_typed_no_applies_to_the_last_answer_and_offers_three_ways_out():
 def test_yes_without_any_answer_records_nothing():
     reply = conv.feedback(KB, True, None, None, None, None)
     assert reply.messages[0].text == conv.NO_PENDING_ANSWER and not reply.slots
+
+
+def test_an_in_domain_question_no_answer_covers_says_so_and_opens_the_tree_where_it_points():
+    ranking = _ranking(("ask_qhn_cout_certification", 0.85), ("ask_qhn_iso_9001_13485", 0.05))
+    reply = conv.free_text(KB, ranking, first_turn=True, text="Combien de temps dure un audit QHN ?")
+    assert reply.messages[0].text == conv.NOT_FOUND
+    assert all(a.text not in m.text for m in reply.messages for a in KB.answers)
+    listed = [b["title"] for b in reply.messages[-1].buttons]
+    assert KB.answer("qhn_cout_certification").title in listed  # the QHN answers, to read for oneself
+    assert KB.answer("dmn_ihe_pam_transport").title not in listed
+    assert reply.records[-1].kind == "unanswered" and reply.records[-1].data["kind"] == "none"
+
+
+def test_a_message_naming_only_a_subject_gets_the_tree_there_and_records_nothing():
+    reply = conv.free_text(KB, _ranking(("ask_convergence_types_comptes", 0.9)), first_turn=True,
+                           text="une question sur Convergence svp")
+    assert reply.messages[-1].text == conv.LISTING
+    titles = [b["title"] for b in reply.messages[-1].buttons]
+    convergence = [a.title for a in KB.answers if "convergence" in a.values("produit")]
+    assert titles == convergence + [conv.RESTART_LABEL]
+    assert not reply.records
