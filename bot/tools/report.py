@@ -421,7 +421,7 @@ def _groups_html(topics: Sequence[grouping.Group], kb: KnowledgeBase) -> str:
                                for q, n in g.questions[:EXAMPLES])
         if len(g.questions) > EXAMPLES:
             examples += f"<br>… et {len(g.questions) - EXAMPLES} autre(s)"
-        closest = "<br>".join(
+        closest = "—" if g.verdict == grouping.NOISE else "<br>".join(
             html.escape(f"{_title(kb, c.answer_id)} — NLU {c.nlu:.2f}, texte {c.text:.2f}") for c in g.closest)
         verdict = html.escape(g.label) + (f"<br><small>{html.escape(g.reason)}</small>" if g.reason else "")
         rows.append(f"<tr><td>{html.escape(g.id)}</td><td class=\"v-{g.verdict}\">{verdict}</td><td>{g.size}</td>"
