@@ -94,7 +94,9 @@ def test_apply_updates_the_text_verbatim_and_adds_one_draft(tmp_path):
     assert [a.id for a in kb.answers] == [a.id for a in KB.answers]
     assert [d.id for d in kb.drafts] == [drafts[0]["id"]]
     assert kb.drafts[0].intent not in kb.intents
-    assert "titre (title)" in kb.drafts[0].missing(kb.facets)
+    assert import_faq.draft_lines(kb, grouping.read_examples()) == [
+        f"brouillon {drafts[0]['id']} : manque titre (title), facettes (facets), au moins le type d'offre, "
+        f"au moins 10 exemples NLU sous ask_{drafts[0]['id']}"]
     domain = (ROOT / "domain.yml").read_text(encoding="utf-8")
     assert sync.rewrite(domain, "- {intent}", kb.intents) == sync.rewrite(domain, "- {intent}", KB.intents)
 
@@ -134,11 +136,10 @@ def test_drafts_are_listed_with_what_they_miss():
         text = str(draft.entry.get("text") or "").rstrip("\n")
         assert text.strip(), f"brouillon {draft.id} sans texte"
         assert text not in published, f"brouillon {draft.id} : même texte que la réponse publiée"
-        missing = draft.missing(KB.facets)
-        if len(examples.get(draft.intent, [])) < 10:
-            missing.append(f"au moins 10 exemples NLU sous {draft.intent}")
-        warnings.warn(DraftWarning(f"brouillon {draft.id} : manque " + ", ".join(missing) if missing else
-                                   f"brouillon {draft.id} : complet, retirer « status: draft »"))
+    lines = import_faq.draft_lines(KB, examples)
+    assert len(lines) == len(KB.drafts)
+    for line in lines:
+        warnings.warn(DraftWarning(line))
 
 
 def test_draft_listing_names_the_missing_fields(tmp_path):
@@ -149,8 +150,14 @@ def test_draft_listing_names_the_missing_fields(tmp_path):
     assert len(kb.answers) == len(KB.answers) and kb.answer("brouillon_x") is None
     draft, = kb.drafts
     assert draft.missing(kb.facets) == ["titre (title)", "valeurs inconnues de offre : ['nope']"]
+    examples = {"ask_brouillon_x": ["une question"] * 3}
+    assert import_faq.draft_lines(kb, examples) == [
+        "brouillon brouillon_x : manque titre (title), valeurs inconnues de offre : ['nope'], "
+        "au moins 10 exemples NLU sous ask_brouillon_x"]
     doc["answers"][-1].update(title="Rendez-vous technique Convergence", facets={"offre": ["convergence"]})
     assert knowledge._parse(doc).drafts[0].missing(kb.facets) == []
+    assert import_faq.draft_lines(knowledge._parse(doc), {"ask_brouillon_x": ["q"] * 10}) == [
+        "brouillon brouillon_x : complet, retirer « status: draft »"]
     doc["answers"][-1]["status"] = "brouillon"
     with pytest.raises(knowledge.KnowledgeBaseError):
         knowledge._parse(doc)

@@ -229,6 +229,18 @@ def _write_checked(path: Path, text: str, original: str, comparison: Comparison)
         raise
 
 
+def draft_lines(kb, examples: Dict[str, List[str]]) -> List[str]:
+    """One French line per draft of the knowledge base: what it still misses (for `make test`)."""
+    lines = []
+    for draft in kb.drafts:
+        missing = draft.missing(kb.facets)
+        if len(examples.get(draft.intent, [])) < 10:
+            missing.append(f"au moins 10 exemples NLU sous {draft.intent}")
+        lines.append(f"brouillon {draft.id} : manque " + ", ".join(missing) if missing else
+                     f"brouillon {draft.id} : complet, retirer « status: draft »")
+    return lines
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("capture", type=Path, help="text capture of the FAQ page (format of the seed)")
