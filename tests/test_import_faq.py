@@ -138,6 +138,7 @@ def test_drafts_are_listed_with_what_they_miss():
         assert text not in published, f"brouillon {draft.id} : même texte que la réponse publiée"
     lines = import_faq.draft_lines(KB, examples)
     assert len(lines) == len(KB.drafts)
+    warnings.simplefilter("always", DraftWarning)  # make test runs with PYTHONWARNINGS=ignore
     for line in lines:
         warnings.warn(DraftWarning(line))
 
