@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT_OF_SCOPE = "out_of_scope"
 IGNORE, SKIP = "ignorer", "passer"
 OUT_OF_SCOPE_WORDS = ("hors_sujet", "hors sujet", "out_of_scope")
+KEYS = "(flèches pour choisir, Entrée pour valider)"
 
 
 class DecisionError(ValueError):
@@ -207,11 +208,12 @@ def interactive(groups: Sequence[grouping.Group], kb: KnowledgeBase) -> List[Cho
                  questionary.Choice("Ignorer (ne plus demander, rien ajouté)", IGNORE),
                  questionary.Choice("Passer (redemander la prochaine fois)", SKIP),
                  questionary.Choice("Terminer la revue", "__stop")]
-        picked = questionary.select("À quelle réponse ce groupe appartient-il ?", choices=menu).ask()
+        picked = questionary.select("À quelle réponse ce groupe appartient-il ?", choices=menu,
+                                    instruction=KEYS).ask()
         if picked is None or picked == "__stop":
             break
         if picked == "__other":
-            picked = questionary.select("Quelle réponse ?", choices=answers_menu).ask()
+            picked = questionary.select("Quelle réponse ?", choices=answers_menu, instruction=KEYS).ask()
             if picked is None:
                 break
         questions = None
