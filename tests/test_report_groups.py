@@ -35,7 +35,7 @@ def test_steps_come_from_groups_largest_first_and_never_from_noise(db_url, tmp_p
     store.dispose()
     assert [g.verdict for g in built.topics[:2]] == [grouping.NEW_TOPIC, grouping.NEAR_MISS]
     hds, near = built.topics[:2]
-    assert built.steps[0].startswith("Ajouter une réponse à « ") and "(3 fois, 3 formulations, sans réponse)" \
+    assert built.steps[0].startswith("Ajouter une réponse à « ") and "(3 fois, 3 formulations, aucune réponse proche)" \
         in built.steps[0] and hds.id in built.steps[0]
     title = KB.answer("qhn_cout_certification").title
     assert built.steps[1].startswith("Apprendre « ") and f"comme formulation de « {title} »" in built.steps[1]

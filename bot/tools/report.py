@@ -146,7 +146,7 @@ def next_steps(stats: Sequence[AnswerStat], topics: Sequence[grouping.Group], kb
                                       f"« {_cut(answer.title, 90)} », si c'est bien la bonne réponse "
                                       f"(make review, groupe {group.id})."))
         else:
-            steps.append((group.size, f"Ajouter une réponse à « {_cut(group.example, 120)} » ({times}, sans réponse), "
+            steps.append((group.size, f"Ajouter une réponse à « {_cut(group.example, 120)} » ({times}, {group.reason}), "
                                       f"si la question relève de la FAQ ; sinon la classer hors sujet "
                                       f"(make review, groupe {group.id})."))
     for stat in stats:
