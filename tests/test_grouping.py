@@ -107,3 +107,10 @@ def test_history_file_round_trip(tmp_path):
     decisions.append([second], path)
     assert decisions.load(path) == [first, second]
     assert path.read_text(encoding="utf-8").startswith("# Décisions de `make review`")
+
+
+def test_beyond_the_limit_the_least_asked_questions_are_left_out(grouper, monkeypatch):
+    monkeypatch.setattr(grouping, "MAX_DISTINCT", 2)
+    groups = grouper.group(HDS + [HDS[0], HDS[0], HDS[1]])
+    assert sorted(k for g in groups for k in g.keys) == sorted(grouping.normalise(q.text) for q in HDS[:2])
+    assert grouper.left_out == 1

@@ -228,7 +228,9 @@ def test_interactive_session(scratch, monkeypatch, capsys):
     assert review.main(["--url", scratch["url"], "--nlu", str(scratch["nlu"]),
                         "--historique", str(scratch["history"])]) == 0
     printed = capsys.readouterr().out
-    assert "2 groupe(s) de questions à revoir (4 groupe(s) de bruit laissés de côté" in printed
+    noise = len([g for g in _groups(scratch) if g.verdict == grouping.NOISE])
+    assert noise >= 3  # gibberish and chit-chat, never asked
+    assert f"2 groupe(s) de questions à revoir ({noise} groupe(s) de bruit laissés de côté" in printed
     # the near miss's menu starts with the proposed answer; every menu offers the other ways out
     near_menu = offered[1][1]
     title = KB.answer("qhn_cout_certification").title

@@ -51,6 +51,7 @@ NEAR_MISS_MIN_TEXT = 0.40
 # out_of_scope examples (questions the maintainers already said the FAQ does not answer).
 NEAR_MISS_STRONG_TEXT = 0.55
 CLOSEST = 3
+MAX_DISTINCT = 2000  # different questions grouped at once (memory grows as the square)
 
 # Intents of data/nlu.yml that are not about the FAQ and not out_of_scope: chit-chat and commands.
 OUT_OF_SCOPE = "out_of_scope"
@@ -207,6 +208,7 @@ class Grouper:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.min_similarity = min_similarity
+        self.left_out = 0
         self.answers = {a.id: a for a in answers}
         faq_texts: Dict[str, List[str]] = {
             a.id: list(examples.get(FAQ_PREFIX + a.id, ())) + [a.title] for a in answers}
@@ -306,9 +308,8 @@ class Grouper:
 
         lexical = np.zeros((len(keys), len(keys)))
         for vectorizer in (self.vectorizer, self.word_vectorizer):
-            matrix = vectorizer.transform(list(keys)).toarray()
-            matrix[~matrix.any(axis=1), 0] = 1e-9  # a question without n-grams stays on its own
-            lexical += (1.0 - squareform(pdist(matrix, "cosine"))) / 2
+            matrix = vectorizer.transform(list(keys))  # sparse, rows of norm 1 (or empty): dot = cosine
+            lexical += (matrix @ matrix.T).toarray() / 2
         profiles = self.profiles(keys)
         sharp = profiles ** PROFILE_POWER
         sharp[~sharp.any(axis=1), 0] = 1e-9
@@ -337,12 +338,19 @@ class Grouper:
     # --- the groups ----------------------------------------------------------------
 
     def group(self, questions: Iterable[Question]) -> List[Group]:
+        """Groups of the questions, the largest first and noise last. Beyond MAX_DISTINCT different
+        questions, the least asked are left out (their number is in `self.left_out`)."""
         by_key: Dict[str, List[Question]] = collections.defaultdict(list)
         for q in questions:
             key = normalise(q.text)
             if key:
                 by_key[key].append(q)
         keys = sorted(by_key)
+        self.left_out = 0
+        if len(keys) > MAX_DISTINCT:
+            kept = sorted(keys, key=lambda k: (-len(by_key[k]), k))[:MAX_DISTINCT]
+            self.left_out = sum(len(by_key[k]) for k in keys) - sum(len(by_key[k]) for k in kept)
+            keys = sorted(kept)
         if not keys:
             return []
         groups = [self._judge([keys[i] for i in members], by_key) for members in self.clusters(keys)]

@@ -252,6 +252,9 @@ def render_text(report: "Report", kb: KnowledgeBase, top: int) -> str:
                      "par exemple " + ", ".join("« " + _cut(g.example, 30) + " »" for g in noise[:3]))
     if report.settled:
         parts.append(f"Déjà traitées par make review : {report.settled} question(s), laissées de côté.")
+    if report.left_out:
+        parts.append(f"Non groupées : {report.left_out} question(s) parmi les moins posées "
+                     f"(plus de {grouping.MAX_DISTINCT} questions différentes ; DAYS=N pour une période plus courte).")
     parts += [
         "",
         f"Questions sans réponse sûre, une par ligne (les {top} plus fréquentes)",
@@ -511,6 +514,7 @@ class Report:
     settled: int = 0  # unanswered rows already settled by `make review`
     history: List[decisions_module.Decision] = field(default_factory=list)
     weekly: Dict[str, List[Tuple[date, int, int]]] = field(default_factory=dict)
+    left_out: int = 0  # rows of the least asked questions, beyond what one grouping holds
 
 
 def build(store: Store, kb: KnowledgeBase, days: Optional[float] = None,
@@ -522,11 +526,12 @@ def build(store: Store, kb: KnowledgeBase, days: Optional[float] = None,
     history = decisions_module.load(history_file)
     questions = [grouping.Question.of(row) for row in store.rows(store_module.unanswered, since)]
     pending = decisions_module.undecided(questions, history)
-    topics = (grouper or grouping.default_grouper(kb)).group(pending) if pending else []
+    grouper = grouper or (grouping.default_grouper(kb) if pending else None)
+    topics = grouper.group(pending) if pending else []
     period = (f"{days:g} derniers jours" if days else "toute la période conservée") + \
         f", au {now.strftime('%d/%m/%Y %H:%M')} UTC"
     return Report(stats, groups, next_steps(stats, topics, kb), period, topics, len(questions) - len(pending),
-                  history, weekly_helpful(store, since))
+                  history, weekly_helpful(store, since), grouper.left_out if grouper else 0)
 
 
 def main(argv=None) -> int:
