@@ -264,6 +264,9 @@ def main(argv=None) -> int:
         groups = pending_groups(store, grouper, history, args.jours)
     finally:
         store.dispose()
+    if grouper.left_out:
+        print(f"{grouper.left_out} question(s) parmi les moins posées non groupées (trop de questions différentes : "
+              "--jours N pour une période plus courte).")
     to_review = [g for g in groups if args.bruit or g.verdict != grouping.NOISE]
     noise = len(groups) - len(to_review)
     print(f"{len(to_review)} groupe(s) de questions à revoir" +
