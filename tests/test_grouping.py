@@ -92,7 +92,7 @@ def test_empty_log_gives_no_group(grouper):
 
 def test_decided_questions_are_left_out_until_asked_again():
     decided = decisions.Decision(T, "g1", "ask_qhn_cout_certification", ["la certification QHN coûte combien ?"],
-                                 [grouping.key_id(grouping.normalise(NEAR[0].text))])
+                                 [grouping.key_hash(grouping.normalise(NEAR[0].text))])
     later = Question(NEAR[0].text, "suggest", NEAR[0].candidates, T + timedelta(days=1))
     kept = decisions.undecided(NEAR + [later], [decided])
     assert kept == [NEAR[1], later]  # settled up to the decision; asked again after it, it counts again

@@ -46,7 +46,7 @@ def test_steps_come_from_groups_largest_first_and_never_from_noise(db_url, tmp_p
 
 def test_decided_questions_leave_the_groups_and_the_steps(db_url, tmp_path):
     history = tmp_path / "history.yml"
-    keys = [grouping.key_id(grouping.normalise(q.text)) for q in NEAR]
+    keys = [grouping.key_hash(grouping.normalise(q.text)) for q in NEAR]
     decisions.append([decisions.Decision(NOW + timedelta(minutes=1), "x", "ask_qhn_cout_certification",
                                          [NEAR[0].text], keys)], history)
     store = Store(db_url)

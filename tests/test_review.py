@@ -92,7 +92,7 @@ def test_review_appends_the_expected_yaml_and_the_data_stays_valid(scratch, caps
     assert [(d.group, d.decision, d.added) for d in history] == [
         (near.id, "ask_qhn_cout_certification", new_near), (hds.id, "out_of_scope", new_hds),
         (gibberish.id, "ignorer", [])]
-    assert history[2].questions == [grouping.key_id(k) for k in gibberish.keys]
+    assert history[2].questions == [grouping.key_hash(k) for k in gibberish.keys]
 
     result = subprocess.run(
         [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings", "--data", str(scratch["root"] / "data"),

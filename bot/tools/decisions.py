@@ -16,7 +16,7 @@ from typing import Dict, Iterable, List, Optional, Sequence
 
 import yaml
 
-from bot.tools.grouping import Question, key_id, normalise
+from bot.tools.grouping import Question, key_hash, normalise
 
 ROOT = Path(__file__).resolve().parents[2]
 HISTORY_FILE = ROOT / "bot" / "data" / "review_history.yml"
@@ -33,7 +33,7 @@ class Decision:
     group: str
     decision: str  # an intent (ask_<id> or out_of_scope) or "ignorer"
     added: List[str] = field(default_factory=list)
-    questions: List[str] = field(default_factory=list)  # key ids (sha1 of the normalised text)
+    questions: List[str] = field(default_factory=list)  # sha1 of each normalised question
 
     def as_dict(self) -> dict:
         return {"date": self.date.isoformat(timespec="seconds"), "groupe": self.group, "decision": self.decision,
@@ -68,7 +68,7 @@ def append(new: Sequence[Decision], path: Path = HISTORY_FILE) -> None:
 
 
 def settled_until(decisions: Iterable[Decision]) -> Dict[str, datetime]:
-    """key id -> the time of the latest decision about it."""
+    """question fingerprint (sha1) -> the time of the latest decision about it."""
     out: Dict[str, datetime] = {}
     for d in decisions:
         for q in d.questions:
@@ -82,7 +82,7 @@ def undecided(questions: Iterable[Question], decisions: Iterable[Decision]) -> L
     until = settled_until(decisions)
     kept = []
     for q in questions:
-        limit = until.get(key_id(normalise(q.text)))
+        limit = until.get(key_hash(normalise(q.text)))
         if limit is None or (q.created_at is not None and q.created_at > limit):
             kept.append(q)
     return kept

@@ -118,9 +118,14 @@ def stems(text: str) -> str:
     return " ".join(w[:STEM] for w in content_words(text))
 
 
+def key_hash(key: str) -> str:
+    """The fingerprint of a normalised question, as kept in the review history (sha1)."""
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()
+
+
 def key_id(key: str) -> str:
     """A short stable id for a normalised question (groups are named after their main question)."""
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+    return key_hash(key)[:8]
 
 
 # --- what the grouping learns from -----------------------------------------------------

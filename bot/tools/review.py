@@ -148,7 +148,7 @@ def apply(choices: Sequence[Choice], nlu_path: Path, history_path: Path, kb: Kno
             mine = [e for e in remaining.get(choice.decision, []) if grouping.normalise(e) in wanted]
             remaining[choice.decision] = [e for e in remaining.get(choice.decision, []) if e not in mine]
         recorded.append(decisions_module.Decision(now, choice.group.id, choice.decision, mine,
-                                                  [grouping.key_id(k) for k in choice.group.keys]))
+                                                  [grouping.key_hash(k) for k in choice.group.keys]))
     decisions_module.append(recorded, history_path)
     return added, recorded, notes
 
