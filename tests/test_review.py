@@ -2,11 +2,10 @@
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.knowledge import default_kb
 from bot.store import Store, utcnow

@@ -22,12 +22,11 @@ import difflib
 import hashlib
 import io
 import os
-import re
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import yaml
 
