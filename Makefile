@@ -22,11 +22,14 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip check
 	touch $@
 
-# The chat widget (rasa-webchat, pinned in package-lock.json), served by bot/web/server.py.
+# The chat widget (rasa-webchat, pinned in package-lock.json, with its accessibility patch from
+# patches/ applied by patch-package), served by bot/web/server.py; axe-core for the browser tests.
+# Dependencies' install scripts stay off: only our own patch step runs.
 WEBCHAT := node_modules/rasa-webchat/lib/index.js
-$(WEBCHAT): package.json package-lock.json
+$(WEBCHAT): package.json package-lock.json $(wildcard patches/*.patch)
 	@command -v npm >/dev/null || { echo "npm est introuvable (Node.js 20 installe le widget web)."; exit 1; }
 	npm ci --ignore-scripts --no-audit --no-fund
+	npx --no-install patch-package --error-on-fail
 	touch $@
 
 setup: $(VENV)/.installed $(WEBCHAT)

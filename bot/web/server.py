@@ -88,6 +88,8 @@ class PageHandler(SimpleHTTPRequestHandler):
             config = {"socketUrl": self._socket_url()}
             body = f"window.FAQ_ASSISTANT_CONFIG = {json.dumps(config)};\n".encode("utf-8")
             return self._send_bytes(body, "text/javascript; charset=utf-8")
+        if path == "/favicon.ico":  # browsers ask for it on pages without <link rel=icon>
+            return self._send_bytes((STATIC / "favicon.svg").read_bytes(), "image/svg+xml")
         if path == "/webchat/index.js":
             if not WEBCHAT_BUNDLE.exists():
                 return self.send_error(HTTPStatus.NOT_FOUND, "rasa-webchat absent : lancez `make setup` (npm ci)")
