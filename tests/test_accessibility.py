@@ -278,9 +278,9 @@ def test_every_focusable_control_shows_a_focus_ring_of_3_to_1(page):
         seen.add(key)
         ring = focus_ring(widget)
         rings.append(ring)
-        if element.get_attribute("class") and "rw-reply" in element.get_attribute("class") and \
-                len(rings) < 40 and not any("rw-reply" in r["element"] for r in rings[:-1]):
-            widget.shot("focus-ring-choice")
+        for kind in ("rw-reply", "rw-close-button", "rw-launcher", "rw-new-message"):
+            if kind in ring["element"] and not any(kind in r["element"] for r in rings[:-1]):
+                widget.shot(f"focus-ring-{kind[3:]}")
     kinds = {"skip-link", "rw-launcher", "rw-close-button", "rw-messages-container", "rw-reply", "rw-new-message",
              "rw-send", "href=", "open-assistant"}
     reached = {k for k in kinds if any(k in r["element"] for r in rings)}
@@ -320,6 +320,24 @@ def test_after_a_choice_the_focus_goes_to_the_next_message_never_to_the_body(pag
     widget.wait_last_bot(conv.FEEDBACK_QUESTION, before)
     assert active_is(widget, ".rw-message")
     assert widget.js("return document.activeElement.innerText;").find(SHORT_ANSWER.title) >= 0
+
+
+# --- 6. choices: real buttons that stay in the history ----------------------------------------
+
+def test_choices_are_buttons_that_stay_in_the_history_and_still_work(page):
+    widget = page("1280")
+    open_with_welcome(widget)
+    before = widget.click_reply("Convergence / doctrine du numérique en santé")
+    widget.wait_last_bot(next_step("offre=convergence"), before)
+    # the first question's choices are still there, as buttons, beside the new ones
+    first = widget.driver.find_elements(By.CSS_SELECTOR, ".rw-message .rw-replies")[0]
+    titles = [b.text for b in first.find_elements(By.CSS_SELECTOR, "button.rw-reply[type=button]")]
+    assert titles == [o.label for o in KB.facets[0].options] + [conv.SKIP_LABEL]
+    # and one of them still works: it starts that branch again
+    before = len(widget.responses())
+    next(b for b in first.find_elements(By.CSS_SELECTOR, ".rw-reply") if b.text == "Référencement Mon espace santé").click()
+    widget.wait_last_bot(next_step("offre=mes"), before)
+    widget.shot("choices-kept")
 
 
 # --- 4. full screen: modal, Tab stays inside ----------------------------------------------------

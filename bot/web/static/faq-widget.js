@@ -145,7 +145,7 @@
 
   /* --- names, roles and labels ------------------------------------------------------- */
 
-  var seen = null;          // messages already shown when the conversation appeared (not announced)
+  var seen = false;         // false until the messages shown at opening are marked (not announced)
   var pendingChoice = null; // {button, count}: a choice was pressed, its answer not yet shown
   var wasOpen = false;
   var wasModal = false;
@@ -164,7 +164,7 @@
     if (!!open !== wasOpen) {
       wasOpen = !!open;
       if (!open) {
-        seen = null;
+        seen = false;
         lastLayout = "";
         turnStart = null;
         pendingChoice = null;
@@ -246,19 +246,16 @@
         }
       }
       if (!message.hasAttribute("data-faq-seen")) {
-        message.setAttribute("data-faq-seen", "");
-        if (seen !== null && !fromUser) fresh.push(message);
-      }
-      if (fromUser && message.hasAttribute("data-faq-user") === false) {
-        message.setAttribute("data-faq-user", "");
+        message.setAttribute("data-faq-seen", fromUser ? "user" : "bot");
+        if (seen && !fromUser) fresh.push(message);
       }
     }
-    if (seen === null) {
-      seen = messages.length; // the history shown at opening (e.g. after a reload) is not re-announced
-    }
+    // the history shown when the conversation opens (e.g. after a reload) is not announced again
+    seen = true;
     if (fresh.length) onNewBotMessages(history, fresh);
     if (messages.length !== lastCount) {
-      if (messages.length && messages[messages.length - 1].hasAttribute("data-faq-user")) turnStart = null;
+      // the user spoke last: the assistant's next reply starts a new turn
+      if (messages.length && messages[messages.length - 1].getAttribute("data-faq-seen") === "user") turnStart = null;
       lastCount = messages.length;
     }
     // only when the widget itself has just scrolled (a message or the typing dots came or went),
