@@ -255,6 +255,16 @@ def test_escape_closes_the_widget_and_the_focus_returns_to_the_launcher(page, si
     # the conversation is still there when it opens again
     press(widget, Keys.ENTER)
     widget.wait(lambda d: widget.is_open() and FIRST_QUESTION in widget.bot_texts(), 10, "did not reopen")
+    press(widget, Keys.ESCAPE)
+    widget.wait(lambda d: not widget.is_open(), 10, "Escape did not close the widget")
+    # opened from the page's own button, the focus goes back to that button
+    button = widget.driver.find_element(By.CSS_SELECTOR, "[data-open-assistant]")
+    widget.js("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.send_keys(Keys.ENTER)
+    widget.wait(lambda d: widget.is_open() and active_is(widget, ".rw-new-message"), 10, "the page button did not open it")
+    press(widget, Keys.ESCAPE)
+    widget.wait(lambda d: not widget.is_open(), 10, "Escape did not close the widget")
+    assert active_is(widget, "[data-open-assistant]")
 
 
 # --- 2. a visible focus ring on every control ----------------------------------------------------

@@ -152,6 +152,7 @@
   var turnStart = null;     // the first message of the assistant's current reply
   var lastCount = 0;
   var lastLayout = "";      // what the history looked like when its scroll was last set
+  var opener = null;        // a page button ([data-open-assistant]) that opened the conversation
 
   function patch() {
     var open = conversation();
@@ -161,6 +162,7 @@
       setAttr(button, "aria-expanded", open ? "true" : "false");
     }
     if (open) patchConversation(open);
+    updateModal(); // first: the focus cannot go back to a page that is still inert
     if (!!open !== wasOpen) {
       wasOpen = !!open;
       if (!open) {
@@ -168,14 +170,15 @@
         lastLayout = "";
         turnStart = null;
         pendingChoice = null;
-        // closed (✕, Escape or the launcher): the focus goes back to the launcher
+        // closed (✕, Escape or the launcher): the focus goes back to what opened it
         var active = document.activeElement;
-        if (button && (!active || active === document.body || !document.contains(active) || root.contains(active))) {
-          button.focus();
+        var back = opener && document.contains(opener) && visible(opener) ? opener : button;
+        opener = null;
+        if (back && (!active || active === document.body || !document.contains(active) || root.contains(active))) {
+          back.focus();
         }
       }
     }
-    updateModal();
   }
 
   function patchConversation(open) {
@@ -385,10 +388,13 @@
 
   /* Any element with data-open-assistant opens the widget (and puts the focus in it). */
   document.addEventListener("click", function (event) {
-    var opener = event.target.closest && event.target.closest("[data-open-assistant]");
-    if (!opener) return;
+    var from = event.target.closest && event.target.closest("[data-open-assistant]");
+    if (!from) return;
     var button = launcher();
-    if (button && !conversation()) button.click();
+    if (button && !conversation()) {
+      opener = from;
+      button.click();
+    }
     var input = q(".rw-new-message");
     if (input) input.focus();
   });
