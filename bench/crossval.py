@@ -43,41 +43,69 @@ SHUFFLE_SEED = 0
 SEEDS = (42, 7, 2024)  # variants whose training is not seeded are trained once per seed
 
 
+CLASSIFIERS = ("DIETClassifier", "LogisticRegressionClassifier", "bot.nlu_ensemble.KeepRanking",
+               "bot.nlu_ensemble.MeanRanking")
+ENSEMBLE_DEPLOYED = ("bot.nlu_ensemble.KeepRanking", "bot.nlu_ensemble.MeanRanking")
+
+
 def _config() -> dict:
     return yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
 
 
+def _component(name: str) -> Optional[dict]:
+    return next((dict(c) for c in _config()["pipeline"] if c["name"] == name), None)
+
+
 def _with_classifier(classifier: dict) -> dict:
-    """config.yml with its DIETClassifier replaced by `classifier` (the rest unchanged)."""
+    """config.yml with its intent classifiers (one, or the ensemble's two) replaced by `classifier`."""
     config = _config()
-    config["pipeline"] = [classifier if c["name"] == "DIETClassifier" else c for c in config["pipeline"]]
+    pipeline, placed = [], False
+    for component in config["pipeline"]:
+        if component["name"] in CLASSIFIERS:
+            if not placed:
+                pipeline.append(classifier)
+                placed = True
+            continue
+        pipeline.append(component)
+    config["pipeline"] = pipeline
     return config
 
 
-def _diet() -> dict:
-    return next(c for c in _config()["pipeline"] if c["name"] == "DIETClassifier")
+def deployed() -> str:
+    """The variant config.yml runs: an ensemble (its two classifiers) or one classifier."""
+    names = [c["name"] for c in _config()["pipeline"]]
+    if all(n in names for n in ENSEMBLE_DEPLOYED):
+        return "diet+linear"
+    return "linear" if "LogisticRegressionClassifier" in names else "diet"
 
 
 def variants() -> Dict[str, dict]:
-    """name -> Rasa config (pipeline and policies) of each model compared."""
-    ours = _config()
-    default_diet = {"name": "DIETClassifier", "epochs": 100, "number_of_transformer_layers": 2,
-                    "transformer_size": 256, "entity_recognition": False, "constrain_similarities": True,
-                    "random_seed": _diet().get("random_seed", 42)}
-    linear = {"name": "LogisticRegressionClassifier", "max_iter": 1000}
+    """name -> Rasa config (pipeline and policies) of each single model compared."""
+    diet = _component("DIETClassifier") or {"name": "DIETClassifier", "epochs": 60, "number_of_transformer_layers": 1,
+                                            "transformer_size": 128, "random_seed": 42}
+    diet.pop("ranking_length", None)
+    default_diet = {**diet, "epochs": 100, "number_of_transformer_layers": 2, "transformer_size": 256}
+    linear = _component("LogisticRegressionClassifier") or {"name": "LogisticRegressionClassifier", "max_iter": 1000}
+    linear.pop("ranking_length", None)
     return {
-        "ours": ours,
+        "diet": _with_classifier(diet),
         "default_diet": _with_classifier(default_diet),
         "linear": _with_classifier(linear),
     }
 
 
-DESCRIPTIONS = {
-    "ours": "config.yml: DIET 1 layer of 128, 60 epochs",
-    "default_diet": "Rasa's default DIET size: 2 layers of 256, 100 epochs, same featurizers",
-    "linear": "LogisticRegressionClassifier (scikit-learn, class-balanced) on the same sparse features",
-}
-ENSEMBLES = {"ours+linear": ("ours", "linear"), "default_diet+linear": ("default_diet", "linear")}
+def describe(name: str, config: dict) -> str:
+    if name in ENSEMBLES:
+        return f"mean of the rankings of {' and '.join(ENSEMBLES[name])} (bot/nlu_ensemble.py)"
+    classifier = next(c for c in config["pipeline"] if c["name"] in CLASSIFIERS)
+    if classifier["name"] == "DIETClassifier":
+        return (f"DIET {classifier.get('number_of_transformer_layers', 2)} layer(s) of "
+                f"{classifier.get('transformer_size', 256)}, {classifier.get('epochs', 100)} epochs"
+                + (" (Rasa's default size)" if name == "default_diet" else ""))
+    return "LogisticRegressionClassifier (scikit-learn, class-balanced) on the same sparse features"
+
+
+ENSEMBLES = {"diet+linear": ("diet", "linear"), "default_diet+linear": ("default_diet", "linear")}
 
 
 # --- folds --------------------------------------------------------------------------------
@@ -310,17 +338,19 @@ def main(argv=None) -> int:
 def summarise(predictions: Dict[str, Predictions]) -> dict:
     from bot.matching import THRESHOLDS
 
+    configs = variants()
     out = {"folds": max(e.fold for e in next(iter(predictions.values())).examples) + 1,
            "examples": len(next(iter(predictions.values())).examples),
            "data_sha256": hashlib.sha256(NLU_FILE.read_bytes()).hexdigest()[:16],
            "current_thresholds": {"answer": THRESHOLDS.answer, "margin": THRESHOLDS.margin},
+           "deployed": deployed(),
            "variants": {}}
     for name, p in predictions.items():
         top1 = sum(1 for e, r in zip(p.examples, p.rankings) if r and r[0][0] == e.intent) / len(p.examples)
         rows = sweep(p)
         chosen = choose(rows)
         out["variants"][name] = {
-            "description": DESCRIPTIONS.get(name) or f"mean of the rankings of {' and '.join(ENSEMBLES[name])}",
+            "description": describe(name, configs.get(name, {})),
             "intent_accuracy": top1,
             "train_seconds_per_fold": sum(p.train_seconds) / len(p.train_seconds) if p.train_seconds else None,
             "at_current_thresholds": replay(p).figures(),

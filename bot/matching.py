@@ -53,7 +53,7 @@ class Reason(str, Enum):
     CLEAR = "clear"
     UNSURE = "unsure"  # no clear winner
     CONTRADICTS = "contradicts"  # the winner's facets contradict what the question names
-    OFF_ASPECT = "off_aspect"  # the winner does not speak of what the question asks
+    OFF_SUBJECT = "off_subject"  # the winner does not speak of what the question asks, or shares no word with it
     OUT_OF_SCOPE = "out_of_scope"
     VAGUE = "vague"
 
@@ -93,6 +93,7 @@ def decide(kb: KnowledgeBase, ranking: Iterable[Mapping], text: str = "",
            thresholds: Optional[Thresholds] = None) -> Decision:
     """`ranking` is Rasa's `intent_ranking`: [{"name": ..., "confidence": ...}, ...]; `text` the question."""
     t = thresholds or THRESHOLDS
+    text = text if isinstance(text, str) else ""
     ranking = [r for r in (ranking or []) if isinstance(r, Mapping)]
     faq = faq_candidates(kb, ranking)
     scores = tuple((a.id, round(conf, 4)) for a, conf in faq[:SUGGESTIONS])
@@ -104,7 +105,8 @@ def decide(kb: KnowledgeBase, ranking: Iterable[Mapping], text: str = "",
         return Decision(DecisionKind.BROWSE, (), scores, Reason.VAGUE, path)
 
     def fits(answer: Answer) -> bool:
-        return not mentions.contradicts(answer, named) and not aspects.missing(answer, text)
+        return (not mentions.contradicts(answer, named) and not aspects.missing(answer, text)
+                and aspects.shares_subject(aspects.subject_words(answer, mentions.facet_words(kb, answer)), text))
 
     reason = Reason.UNSURE
     if faq:
@@ -114,7 +116,7 @@ def decide(kb: KnowledgeBase, ranking: Iterable[Mapping], text: str = "",
         if clear and fits(best):
             return Decision(DecisionKind.ANSWER, (best.id,), scores)
         if clear:
-            reason = Reason.CONTRADICTS if mentions.contradicts(best, named) else Reason.OFF_ASPECT
+            reason = Reason.CONTRADICTS if mentions.contradicts(best, named) else Reason.OFF_SUBJECT
     if out_of_scope >= t.out_of_scope_wins:
         return Decision(DecisionKind.NONE, (), scores, Reason.OUT_OF_SCOPE, path)
     # When the winner contradicts what the question names, the candidates that agree with it come

@@ -11,6 +11,7 @@ Two uses: an answer whose facets contradict what the user named is never given s
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Set, Tuple
 
@@ -40,6 +41,7 @@ def _one_edit_apart(a: str, b: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=8)
 def _lexicon(kb: KnowledgeBase) -> Dict[str, List[Tuple[str, str]]]:
     """Folded alias -> the (facet, option) pairs it names ("convergence" names an offer and a product)."""
     lexicon: Dict[str, List[Tuple[str, str]]] = {}
@@ -50,6 +52,7 @@ def _lexicon(kb: KnowledgeBase) -> Dict[str, List[Tuple[str, str]]]:
     return lexicon
 
 
+@functools.lru_cache(maxsize=4096)
 def find(kb: KnowledgeBase, text: str) -> Dict[str, FrozenSet[str]]:
     """The facet values `text` names, by facet; facets it names nothing of are left out.
 
@@ -142,3 +145,15 @@ def is_vague(kb: KnowledgeBase, text: str) -> bool:
                 rest = rest.replace(f" {fold(acronym)} ", " ")
     words = [w for w in rest.split() if w not in _EMPTY_WORDS]
     return not words
+
+
+def facet_words(kb: KnowledgeBase, answer: Answer) -> str:
+    """The labels and aliases of an answer's facet values, as one text (its subject's names)."""
+    names = []
+    for facet in kb.facets:
+        if facet.id not in GUARDED_FACETS:
+            continue
+        for option in facet.options:
+            if option.id in answer.values(facet.id):
+                names += [option.label, *option.aliases, *option.acronyms]
+    return " ".join(names)

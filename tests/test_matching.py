@@ -82,7 +82,7 @@ def test_a_product_named_with_a_typo_or_without_accents_still_counts():
 def test_a_question_on_how_long_does_not_get_the_answer_on_what_it_costs():
     ranking = r(("ask_qhn_cout_certification", 0.85), ("ask_qhn_iso_9001_13485", 0.05))
     d = matching.decide(KB, ranking, "Combien de temps dure un audit de certification QHN ?")
-    assert d.kind == "none" and d.reason == matching.Reason.OFF_ASPECT
+    assert d.kind == "none" and d.reason == matching.Reason.OFF_SUBJECT
     assert d.path == (("produit", "qhn"),)
     assert matching.decide(KB, ranking, "Combien coûte un audit de certification QHN ?").kind == "answer"
 
@@ -99,3 +99,16 @@ def test_a_message_that_only_names_a_subject_opens_the_tree_there():
     assert d.kind == "browse" and ("offre", "convergence") in d.path
     d = matching.decide(KB, r(("greet", 0.9)), "Bonjour, une question sur le DMN svp")
     assert d.kind == "browse" and d.path == (("produit", "dmn"),)
+
+
+def test_a_question_sharing_no_word_with_the_answer_is_not_answered():
+    ranking = r(("ask_mes_referencement_obligatoire", 0.97))
+    d = matching.decide(KB, ranking, "Est-il obligatoire d'avoir un extincteur au bureau ?")
+    assert d.kind != "answer" and d.reason == matching.Reason.OFF_SUBJECT
+    assert matching.decide(KB, ranking, "Le catalogue de services, c'est obligatoire ?").kind == "answer"
+
+
+def test_what_one_gains_is_only_answered_by_the_answer_on_benefits():
+    question = "Qu'est-ce qu'on gagne à être dans le catalogue de services ?"
+    assert matching.decide(KB, r(("ask_mes_catalogue_definition", 0.97)), question).kind != "answer"
+    assert matching.decide(KB, r(("ask_mes_avantages_referencement", 0.97)), question).kind == "answer"
