@@ -386,6 +386,14 @@ def test_on_a_desktop_the_widget_is_a_dialog_that_does_not_lock_the_page(page):
         ["H1", "H2", "H2", "H2"]
     assert widget.js("return document.querySelector('.rw-title').closest('aside').getAttribute('aria-label');") \
         == "Assistant FAQ des industriels"
+    # opened from the page's button and closed with the launcher: the focus stays on the launcher
+    widget.driver.find_element(By.CSS_SELECTOR, ".rw-launcher").click()
+    widget.wait(lambda d: not widget.is_open(), 10, "the launcher did not close the widget")
+    widget.driver.find_element(By.CSS_SELECTOR, "[data-open-assistant]").click()
+    widget.wait(lambda d: widget.is_open(), 10, "the page's button did not open the widget")
+    widget.driver.find_element(By.CSS_SELECTOR, ".rw-launcher").click()
+    widget.wait(lambda d: not widget.is_open(), 10, "the launcher did not close the widget")
+    assert active_is(widget, ".rw-launcher")
     # doctype and a title that says what the page is (RGAA 8.1, 8.5, 8.6)
     assert widget.js("return document.doctype && document.doctype.name;") == "html"
     assert widget.js("return document.title;") == "Assistant FAQ des industriels – Agence du Numérique en Santé"

@@ -146,7 +146,7 @@
   /* --- names, roles and labels ------------------------------------------------------- */
 
   var seen = false;         // false until the messages shown at opening are marked (not announced)
-  var pendingChoice = null; // {button, count}: a choice was pressed, its answer not yet shown
+  var pendingChoice = null; // the choice just pressed, while its answer is not shown yet
   var wasOpen = false;
   var wasModal = false;
   var turnStart = null;     // the first message of the assistant's current reply
@@ -170,13 +170,14 @@
         lastLayout = "";
         turnStart = null;
         pendingChoice = null;
-        // closed (✕, Escape or the launcher): the focus goes back to what opened it
+        // closed with ✕ or Escape: the focus goes back to what opened it (closed with the
+        // launcher, it stays there)
         var active = document.activeElement;
         var back = opener && document.contains(opener) && visible(opener) ? opener : button;
         opener = null;
-        if (back && (!active || active === document.body || !document.contains(active) || root.contains(active))) {
-          back.focus();
-        }
+        var lost = !active || active === document.body || !document.contains(active) ||
+                   (root.contains(active) && active !== button);
+        if (back && lost) back.focus();
       }
     }
   }
