@@ -86,8 +86,12 @@ def welcome(kb: KnowledgeBase) -> Reply:
     return Reply([Message(WELCOME)]) + guide(kb, "")
 
 
-def guide(kb: KnowledgeBase, raw_path: Optional[str]) -> Reply:
-    """The tree's next step after the choices in `raw_path` (from a button)."""
+def guide(kb: KnowledgeBase, raw_path: Optional[str], open_single: bool = True) -> Reply:
+    """The tree's next step after the choices in `raw_path` (from a button).
+
+    One answer left is shown, unless `open_single` is off: after "the FAQ does not say", the one
+    answer of the subject is offered by its title, not shown as if it answered the question.
+    """
     try:
         path = tree.parse_path(kb, raw_path)
     except tree.InvalidPath:
@@ -97,7 +101,7 @@ def guide(kb: KnowledgeBase, raw_path: Optional[str]) -> Reply:
         return Reply([_question_message(step)])
     if not step.answers:
         return Reply([Message(NOTHING_LISTED)]) + guide(kb, "")
-    if len(step.answers) == 1:
+    if len(step.answers) == 1 and open_single:
         return answer(kb, step.answers[0].id, VIA_GUIDE)
     buttons = [button(a.title, a.intent, via=VIA_GUIDE) for a in step.answers]
     return Reply([Message(LISTING, buttons + [RESTART_BUTTON])])
@@ -171,7 +175,7 @@ def _free_text_reply(kb: KnowledgeBase, decision: "matching.Decision", first_tur
     if first_turn and not decision.path and decision.reason in (matching.Reason.UNSURE, matching.Reason.OUT_OF_SCOPE):
         return welcome(kb)
     return (Reply([Message(NOT_FOUND, [CONTACT_BUTTON]), Message(BROWSE_INSTEAD)])
-            + guide(kb, tree.format_path(decision.path)))
+            + guide(kb, tree.format_path(decision.path), open_single=False))
 
 
 def _via(value: Optional[str]) -> Optional[str]:

@@ -143,3 +143,12 @@ def test_a_message_naming_only_a_subject_gets_the_tree_there_and_records_nothing
     convergence = [a.title for a in KB.answers if "convergence" in a.values("produit")]
     assert titles == convergence + [conv.RESTART_LABEL]
     assert not reply.records
+
+
+def test_after_the_faq_does_not_say_a_single_answer_of_the_subject_is_offered_not_shown():
+    ranking = _ranking(("out_of_scope", 0.9), ("ask_label_mcs_communication", 0.07))
+    reply = conv.free_text(KB, ranking, first_turn=False, text="Le label Maisons et Centres de Santé expire-t-il ?")
+    assert reply.messages[0].text == conv.NOT_FOUND
+    assert all(a.text not in m.text for m in reply.messages for a in KB.answers)
+    assert [b["title"] for b in reply.messages[-1].buttons] == [KB.answer("label_mcs_communication").title,
+                                                                conv.RESTART_LABEL]
