@@ -15,7 +15,7 @@ from typing import Any, Awaitable, Callable, FrozenSet
 import rasa.core.actions.action
 import rasa.utils.endpoints
 
-from bot import input_guard
+from bot import input_guard, limits
 
 logger = logging.getLogger(__name__)
 
@@ -59,3 +59,13 @@ async def handle(
         logger.exception("failure for conversation %s", message.sender_id)
     if not sent:
         await send(message.sender_id, input_guard.unavailable_reply())
+
+
+def limit_request_size(blueprint: Any, settings: "limits.Settings") -> None:
+    """Sanic reads up to 100 MB of any request before a handler sees it: bring that down to the
+    body limit for the whole server (socket.io polling included) when it starts."""
+
+    @blueprint.listener("before_server_start")
+    async def _limit(app, _loop) -> None:
+        app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, settings.max_body_bytes)
+        app.config.WEBSOCKET_MAX_SIZE = min(app.config.WEBSOCKET_MAX_SIZE, settings.max_body_bytes)

@@ -1,29 +1,51 @@
-"""Rasa's socket.io channel, restricted to the web page's own origins.
+"""Rasa's socket.io channel (the web widget's), restricted and made safe for the public web.
 
-Rasa creates its socket.io server with origin checks off, so any web site could open a
-conversation from a visitor's browser. This channel refuses a socket.io connection whose
-`Origin` header is not in the allowed list (a request without one, from a server-side
-client or a same-origin page, is not a cross-site request and passes, as in engine.io). The list comes from the `FAQ_WEB_ORIGINS`
-environment variable (comma-separated; `bot.tools.serve` sets it), else from
-`allowed_origins` in credentials.yml. CORS headers for the polling transport stay with
-Rasa's `--cors` option (same list), so each response carries them once.
+- Origins: Rasa creates its socket.io server with origin checks off, so any web site could open
+  a conversation from a visitor's browser. A connection whose `Origin` header is not in the
+  allowed list is refused (a request without one, from a server-side client or a same-origin
+  page, is not a cross-site request and passes, as in engine.io). The list comes from the
+  `FAQ_WEB_ORIGINS` environment variable (comma-separated; `bot.tools.serve` sets it), else from
+  `allowed_origins` in credentials.yml. CORS headers for the polling transport stay with Rasa's
+  `--cors` option (same list), so each response carries them once.
+- Conversation ids: Rasa joins whatever `session_id` a client sends and takes the conversation of
+  each message from the message itself, so whoever presents someone's id reads and writes that
+  conversation. Here the server issues the ids (UUID4) and binds each to one live socket: a
+  socket that presents an id held by another live socket gets a new conversation; once the
+  holder is gone (a page reload), the page's new socket takes its conversation back. Whether the
+  holder is still there is asked, not guessed: it gets an engine.io ping, and one that does not
+  answer within FAQ_SESSION_TAKEOVER_WAIT seconds is closed (a page that went away without
+  closing its connection, as a reloaded page on the polling transport does, would otherwise hold
+  the id until engine.io's own timeout, 45 s). Messages go to the conversation of the socket,
+  whatever id they carry.
+- Limits (bot/limits.py): rate per conversation and per client address, socket.io payloads
+  capped, metadata (`customData`) kept only when small, a message that is not text answered
+  politely instead of failing in Rasa's handler.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import re
+import time
+import uuid
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
+import engineio.packet
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from bot import channel_guard, input_guard
+from bot import channel_guard, input_guard, limits
 
 logger = logging.getLogger(__name__)
 
 ORIGINS_ENV = "FAQ_WEB_ORIGINS"
 DEFAULT_ORIGINS = ("http://localhost:8080", "http://127.0.0.1:8080")
+# How long the socket holding a conversation id has to answer a ping when another socket asks
+# for that id (a reloaded page) before it is taken for gone.
+TAKEOVER_WAIT_S = float(os.environ.get("FAQ_SESSION_TAKEOVER_WAIT", "3"))
+_UUID4_HEX = re.compile(r"^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$")
 
 
 def parse_origins(value: Any) -> List[str]:
@@ -39,8 +61,45 @@ def allowed_origins(credentials: Optional[Dict[Text, Any]] = None) -> List[str]:
     return parse_origins((credentials or {}).get("allowed_origins")) or list(DEFAULT_ORIGINS)
 
 
+def is_session_id(value: Any) -> bool:
+    """An id as this server issues them: uuid4().hex."""
+    return isinstance(value, str) and bool(_UUID4_HEX.match(value))
+
+
+class Sessions:
+    """Which live socket holds which conversation id (one socket per id, one id per socket)."""
+
+    def __init__(self) -> None:
+        self.holder: Dict[str, str] = {}  # conversation id -> socket id
+        self.session: Dict[str, str] = {}  # socket id -> conversation id
+
+    def of(self, sid: str) -> Optional[str]:
+        return self.session.get(sid)
+
+    def free(self, session_id: Any, sid: str, alive: Callable[[str], bool]) -> bool:
+        holder = self.holder.get(session_id)
+        if holder is not None and holder != sid and not alive(holder):
+            self.release(holder)
+            holder = None
+        return holder in (None, sid)
+
+    def bind(self, sid: str, session_id: str) -> Optional[str]:
+        """Give `session_id` to `sid`; returns the id the socket held before, if another."""
+        previous = self.session.get(sid)
+        if previous and previous != session_id:
+            self.holder.pop(previous, None)
+        self.holder[session_id] = sid
+        self.session[sid] = session_id
+        return previous if previous != session_id else None
+
+    def release(self, sid: str) -> None:
+        session_id = self.session.pop(sid, None)
+        if session_id is not None and self.holder.get(session_id) == sid:
+            del self.holder[session_id]
+
+
 class RestrictedSocketIOInput(SocketIOInput):
-    """socket.io input that accepts connections only from the allowed origins."""
+    """socket.io input for the widget; see the module docstring."""
 
     allowed_origins: List[str] = list(DEFAULT_ORIGINS)
 
@@ -57,21 +116,100 @@ class RestrictedSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         intents = input_guard.domain_intents()
+        settings = limits.Settings.from_env()
+        gate = limits.Gate(settings)
+        sessions = Sessions()
+        addresses: Dict[str, Optional[str]] = {}
 
-        async def guarded(message: UserMessage) -> None:
-            # same screening and "indisponible" fallback as the REST channel
-            await channel_guard.handle(message, on_new_message, intents)
-
-        webhook = super().blueprint(guarded)
+        webhook = super().blueprint(on_new_message)
+        channel_guard.limit_request_size(webhook, settings)
         sio = self.sio
+        sio.eio.max_http_buffer_size = settings.max_body_bytes
         namespace = self.namespace or "/"
         rasa_connect = sio.handlers[namespace]["connect"]
+
+        def alive(sid: str) -> bool:
+            return sio.manager.is_connected(sid, namespace)
+
+        async def answers_ping(sid: str) -> bool:
+            """Send the socket an engine.io PING; True if its PONG comes within TAKEOVER_WAIT_S.
+
+            engine.io clears `last_ping` when a PONG arrives (and schedules its next ping)."""
+            try:
+                socket = sio.eio.sockets[sio.manager.eio_sid_from_sid(sid, namespace)]
+            except (KeyError, TypeError):
+                return False
+            socket.last_ping = time.time()
+            await socket.send(engineio.packet.Packet(engineio.packet.PING))
+            deadline = asyncio.get_running_loop().time() + TAKEOVER_WAIT_S
+            while asyncio.get_running_loop().time() < deadline:
+                if socket.closed or not alive(sid):
+                    return False
+                if socket.last_ping is None:
+                    return True
+                await asyncio.sleep(0.05)
+            return False
+
+        async def reply(room: str, text: str) -> None:
+            await sio.emit(self.bot_message_evt, {"text": text}, room=room)
 
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
             if not self.origin_allowed(environ):
                 logger.warning("socket.io: connection refused from origin %r", environ.get("HTTP_ORIGIN"))
                 return False
+            request = environ.get("sanic.request")
+            addresses[sid] = limits.client_address(request.ip if request is not None else None,
+                                                   environ.get("HTTP_X_FORWARDED_FOR"), settings.trusted_proxies)
             return await rasa_connect(sid, environ, auth)
 
+        async def disconnect(sid: Text) -> None:
+            sessions.release(sid)
+            addresses.pop(sid, None)
+
+        async def session_request(sid: Text, data: Any) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            granted = None
+            if is_session_id(requested):
+                holder = sessions.holder.get(requested)
+                if holder not in (None, sid) and alive(holder) and not await answers_ping(holder):
+                    logger.info("socket.io: a socket that no longer answers gives its conversation back")
+                    sessions.release(holder)
+                    await sio.disconnect(holder, namespace=namespace)
+                if sessions.free(requested, sid, alive):
+                    granted = requested
+            if granted is None:
+                granted = uuid.uuid4().hex
+                if requested:
+                    logger.info("socket.io: a new conversation instead of a held or invalid id")
+            if not alive(sid):
+                return
+            previous = sessions.bind(sid, granted)
+            if previous:
+                sio.leave_room(sid, previous, namespace=namespace)
+            sio.enter_room(sid, granted, namespace=namespace)
+            await sio.emit("session_confirm", granted, room=sid)
+
+        async def handle_message(sid: Text, data: Any) -> None:
+            session_id = sessions.of(sid)
+            if session_id is None:
+                logger.warning("socket.io: a message before any session_request was ignored")
+                return
+            data = data if isinstance(data, dict) else {}
+            if not gate.address_allowed(addresses.get(sid)) or not gate.conversation_allowed(session_id):
+                await reply(session_id, limits.RATE_LIMITED)
+                return
+            text = data.get("message")
+            if not isinstance(text, str):
+                await reply(session_id, limits.NOT_TEXT)
+                return
+            metadata = limits.small_metadata(data.get(self.metadata_key), settings.max_metadata_bytes)
+            message = UserMessage(text, SocketIOOutput(sio, self.bot_message_evt), session_id,
+                                  input_channel=self.name(), metadata=metadata)
+            # same screening and "indisponible" fallback as the REST channel
+            await channel_guard.handle(message, on_new_message, intents)
+
         sio.on("connect", connect, namespace=self.namespace)
+        sio.on("disconnect", disconnect, namespace=self.namespace)
+        sio.on("session_request", session_request, namespace=self.namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
         return webhook

@@ -28,7 +28,9 @@ def tmp_databases(tmp_path_factory):
     """Every test (and the servers it starts) writes to temporary SQLite files, never to var/."""
     folder = tmp_path_factory.mktemp("databases")
     urls = {"FAQ_STORE_URL": f"sqlite:///{folder / 'faq.db'}",
-            "FAQ_TRACKER_STORE_URL": f"sqlite:///{folder / 'tracker.db'}"}
+            "FAQ_TRACKER_STORE_URL": f"sqlite:///{folder / 'tracker.db'}",
+            # the whole suite talks from 127.0.0.1: no per-address limit (tests/test_security_e2e.py sets one)
+            "FAQ_RATE_PER_ADDRESS": "0"}
     saved = {name: os.environ.get(name) for name in urls}
     os.environ.update(urls)
     yield urls

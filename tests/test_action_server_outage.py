@@ -1,5 +1,7 @@
 """The action server down or slow: a quick French message, and the conversation goes on after."""
 import http.server
+import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -10,7 +12,7 @@ import pytest
 
 from bot import input_guard as guard
 from bot.knowledge import default_kb
-from bot.tools.serve import wait_http
+from bot.tools.serve import ACTION_SERVER, TOKEN_ENV, wait_http
 from tests.conftest import ROOT, free_port, start_bot, stop_bot
 from tests.rest_client import new_sender, send, texts
 
@@ -38,7 +40,8 @@ class ActionProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if proxy.mode == "slow":
                     time.sleep(30)
-                request = urllib.request.Request(proxy.target, data=body,
+                query = self.path.partition("?")[2]  # Rasa's token goes through
+                request = urllib.request.Request(proxy.target + (f"?{query}" if query else ""), data=body,
                                                  headers={"Content-Type": "application/json"})
                 try:
                     with urllib.request.urlopen(request, timeout=30) as response:
@@ -62,17 +65,18 @@ class ActionProxy:
 
 @pytest.fixture(scope="module")
 def outage_bot(output_dir):
-    actions_port = free_port()
+    actions_port, token = free_port(), secrets.token_urlsafe(32)  # an action server started on its own
     actions = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        [sys.executable, "-m", ACTION_SERVER, "--actions", "actions", "--port", str(actions_port)],
         cwd=ROOT, stdout=open(output_dir / "outage-actions.log", "w"), stderr=subprocess.STDOUT,
+        env={**os.environ, TOKEN_ENV: token},
     )
     assert wait_http(f"http://127.0.0.1:{actions_port}/health", 120, actions)
     proxy = ActionProxy(f"http://127.0.0.1:{actions_port}/webhook")
     proxy.start()
     log = output_dir / "outage-server.log"
     log.write_text("")
-    process, url = start_bot(log, env={"ACTION_SERVER_URL": proxy.url})
+    process, url = start_bot(log, env={"ACTION_SERVER_URL": proxy.url, TOKEN_ENV: token})
     try:
         yield url, proxy
     finally:

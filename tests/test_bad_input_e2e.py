@@ -33,10 +33,24 @@ def post_raw(url, body: bytes, content_type="application/json"):
     (b'{"sender": "a b", "message": "bonjour"}', 400, "sender"),
     (json.dumps({"sender": "abc", "message": "x" * 200_000}).encode(), 413, "volumineuse"),
     (b"\xff\xfe\x00garbage", 400, "JSON"),
+    (b"[" * 2000 + b"]" * 2000, 400, "imbriqué"),
+    (b'{"sender": "abc", "message": "x", "metadata": {"a": ' + b"[" * 5000 + b"}", 400, "imbriqué"),
 ])
 def test_rest_contract_errors_are_4xx_in_french(bot_url, body, status, words):
     code, payload = post_raw(bot_url, body)
     assert code == status and words in payload["error"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "text/html", ""])
+def test_rest_refuses_bodies_that_are_not_declared_json(bot_url, content_type):
+    code, payload = post_raw(bot_url, b'{"sender": "abc", "message": "bonjour"}', content_type)
+    assert code == 415 and "application/json" in payload["error"]
+
+
+def test_json_with_a_charset_is_json(bot_url):
+    code, replies = post_raw(bot_url, b'{"sender": "abc-charset", "message": "bonjour"}',
+                             "application/json; charset=utf-8")
+    assert code == 200 and replies
 
 
 @pytest.mark.parametrize("message,expected", [

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -77,7 +78,8 @@ def test_answers_feedback_and_unanswered_questions_land_before_the_reply(bot):
 
     replies = send(bot.url, sender, "combien coute une certfication QHN ?")
     assert KB.answer(COST).text in texts(replies)
-    assert [r["via"] for r in bot.rows(store_module.answers_shown, sender)] == ["guide", "free_text"]
+    # once per conversation and answer: the last way it was reached counts
+    assert [r["via"] for r in bot.rows(store_module.answers_shown, sender)] == ["free_text"]
 
 
 def test_concurrent_conversations_lose_no_row(bot):
@@ -136,11 +138,21 @@ def test_the_report_shows_the_conversations(bot, tmp_path):
     assert "MÉTÉO à Paris" in page and "data:image/png;base64," in page
 
 
+def _file_bytes(url: str) -> bytes:
+    """A SQLite database as it lies on disk: the file, its WAL and shared memory."""
+    path = Path(sa.engine.make_url(url).database)
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file())
+
+
 def test_purge_removes_old_rows_and_conversations_only(bot):
     old, recent = new_sender(), new_sender()
     for sender in (old, recent):
         send(bot.url, sender, '/ask_label_mcs_communication{"via":"guide"}')
         send(bot.url, sender, "quel temps fera-t-il à Lyon ce week-end ?")
+    secret = f"Zorglub Tartempion demande la meteo de Lyon {old[:8]}"
+    send(bot.url, old, secret)
+    assert secret.encode() in _file_bytes(bot.tracker_url) and secret.encode() in _file_bytes(bot.store_url)
+    questions = len(bot.rows(store_module.unanswered, old))  # the weather, and the secret
     # `old` happened 40 days ago
     engine = sa.create_engine(bot.store_url)
     with engine.begin() as connection:
@@ -155,7 +167,7 @@ def test_purge_removes_old_rows_and_conversations_only(bot):
 
     out = _cli("bot.tools.purge", "--days", "30", "--url", bot.store_url, "--tracker-url", bot.tracker_url)
 
-    assert "answers_shown 1" in out and "unanswered 1" in out
+    assert "answers_shown 1" in out and f"unanswered {questions}" in out and questions == 2
     assert bot.rows(store_module.answers_shown, old) == [] and bot.rows(store_module.unanswered, old) == []
     assert len(bot.rows(store_module.answers_shown, recent)) == 1 and len(bot.rows(store_module.unanswered, recent)) == 1
     assert store_module.Store(bot.store_url).counts()["answers_shown"] == everything["answers_shown"] - 1
@@ -165,6 +177,9 @@ def test_purge_removes_old_rows_and_conversations_only(bot):
         assert connection.execute(sa.text(count), {"sender": recent}).scalar() > 0
     engine.dispose()
     tracker.dispose()
+    # nothing of the purged conversation is left in the files (free pages, WAL) either
+    assert secret.encode() not in _file_bytes(bot.tracker_url)
+    assert secret.encode() not in _file_bytes(bot.store_url)
     # the recent conversation goes on; the purged one has forgotten its answer
     assert send(bot.url, recent, "oui")[0]["text"] == conv.THANKS_YES
     assert send(bot.url, old, "oui")[0]["text"] == conv.NO_PENDING_ANSWER

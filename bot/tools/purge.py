@@ -4,7 +4,8 @@
 
 Purges the maintainers' database (feedback, answers shown, unanswered questions) and Rasa's
 conversation history (the SQL tracker store: every message typed). Recent rows stay, so
-conversations going on keep going.
+conversations going on keep going. Rows go in batches through an index; a SQLite file is then
+compacted (VACUUM, emptied WAL) so that the purged text is gone from the disk too (bot/store.py).
 """
 from __future__ import annotations
 

@@ -4,11 +4,16 @@
 SIGTERM) stops both processes cleanly. The Rasa HTTP API stays off: only the channels
 (`/webhooks/...`, `/socket.io`) and `/` are served. The web page with the chat widget
 (`bot.web.server`) runs beside them, and its origins are the only ones the channels accept.
+
+Every server listens on 127.0.0.1 unless `--host` says otherwise (the action server always does),
+and the action server answers only Rasa: a secret drawn at each start (or FAQ_ACTION_TOKEN, for an
+action server started elsewhere) is the `token` of Rasa's action endpoint (bot/tools/rasa_sdk_server.py).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -27,6 +32,13 @@ from bot.web.server import web_origins
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var"
 RASA_CLI = "bot.tools.rasa_cli"  # Rasa's command line with two speed fixes (see that module)
+ACTION_SERVER = "bot.tools.rasa_sdk_server"  # rasa_sdk on loopback, for callers with the token
+TOKEN_ENV = "FAQ_ACTION_TOKEN"
+
+
+def action_token() -> str:
+    """The action server's shared secret: FAQ_ACTION_TOKEN, else drawn now."""
+    return os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(32)
 
 
 def _env() -> dict:
@@ -38,10 +50,12 @@ def _env() -> dict:
     return env
 
 
-def runtime_endpoints(actions_url: str, folder: Path = VAR) -> Path:
-    """endpoints.yml with the action server address of this run and the tracker store's full URL."""
+def runtime_endpoints(actions_url: str, folder: Path = VAR, token: Optional[str] = None) -> Path:
+    """endpoints.yml with the action server address and secret of this run and the tracker store's full URL."""
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {}
     endpoints.setdefault("action_endpoint", {})["url"] = actions_url
+    if token:
+        endpoints["action_endpoint"]["token"] = token
     tracker_url = store.tracker_url(endpoints.get("tracker_store"))
     if tracker_url:
         store.prepare_sqlite(tracker_url)
@@ -49,8 +63,10 @@ def runtime_endpoints(actions_url: str, folder: Path = VAR) -> Path:
         endpoints["tracker_store"] = {"type": "SQL", "url": tracker_url}
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"endpoints.{os.getpid()}.yml"
-    path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
-    path.chmod(0o600)  # may hold a database password
+    path.unlink(missing_ok=True)
+    # holds the action server's secret, may hold a database password: readable by this user only
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as handle:
+        handle.write(yaml.safe_dump(endpoints, sort_keys=False))
     return path
 
 
@@ -86,7 +102,8 @@ def _stop(processes: List[subprocess.Popen]) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=str(ROOT / "models" / "faq.tar.gz"))
-    parser.add_argument("--host", default="127.0.0.1", help="interface the Rasa server listens on")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="interface the Rasa server and the web page listen on (the action server: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5005, help="Rasa server (REST channel)")
     parser.add_argument("--actions-port", type=int, default=5055)
     parser.add_argument("--web-port", type=int, default=8080, help="web page with the chat widget")
@@ -104,7 +121,8 @@ def main(argv=None) -> int:
         return 1
     print(f"Retours et questions sans réponse : {_safe(store.store_url())}", flush=True)
     actions_url = os.environ.get("ACTION_SERVER_URL") or f"http://127.0.0.1:{args.actions_port}/webhook"
-    endpoints = runtime_endpoints(actions_url)
+    token = action_token()
+    endpoints = runtime_endpoints(actions_url, token=token)
     python = sys.executable
     processes: List[subprocess.Popen] = []
 
@@ -117,8 +135,8 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         processes.append(subprocess.Popen(
-            [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(args.actions_port)],
-            cwd=ROOT, env=env,
+            [python, "-m", ACTION_SERVER, "--host", "127.0.0.1", "--actions", "actions", "--port", str(args.actions_port)],
+            cwd=ROOT, env={**env, TOKEN_ENV: token},
         ))
         if not wait_http(f"http://127.0.0.1:{args.actions_port}/health", 60, processes[0]):
             print("Le serveur d'actions n'a pas démarré.", file=sys.stderr)
@@ -133,7 +151,8 @@ def main(argv=None) -> int:
         env["FAQ_WEB_ORIGINS"] = ",".join(origins)  # read by bot.channels (socket.io)
         common = ["--model", args.model, "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")]
         if args.shell:
-            shell = subprocess.Popen([python, "-m", RASA_CLI, "shell", *common], cwd=ROOT, env=env)
+            shell = subprocess.Popen([python, "-m", RASA_CLI, "shell", *common, "--interface", args.host,
+                                      "--port", str(args.port)], cwd=ROOT, env=env)
             processes.insert(0, shell)
             return shell.wait()
         rasa = subprocess.Popen(
