@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
@@ -83,7 +84,10 @@ class Conversation:
 def cluster(output_dir):
     assert MODEL.exists(), "no trained model: run the tests through `make test`"
     folder = Path(tempfile.mkdtemp(prefix="faq-cluster-test-"))
-    running = Cluster(Settings(replicas=2, action_servers=2, workers=1, port=0, folder=folder, model=MODEL))
+    # the tests play a trusted proxy in front (their X-Forwarded-For picks the client address) and
+    # read which replica answered
+    running = Cluster(Settings(replicas=2, action_servers=2, workers=1, port=0, folder=folder, model=MODEL,
+                               replica_header=True, trusted_proxies=["127.0.0.1"]))
     try:
         running.start()
         yield running
@@ -135,7 +139,8 @@ def test_endpoints_template_reads_every_setting_from_the_environment(monkeypatch
     assert "password: ${FAQ_PG_PASSWORD}" in text and "password: ${FAQ_REDIS_PASSWORD}" in text
     values = {"FAQ_ACTION_SERVER_URL": "http://actions.test/webhook", "FAQ_PG_HOST": "db.test", "FAQ_PG_PORT": "5433",
               "FAQ_PG_DB": "faq", "FAQ_PG_USER": "faq", "FAQ_PG_PASSWORD": "pg-secret", "FAQ_REDIS_HOST": "redis.test",
-              "FAQ_REDIS_PORT": "6380", "FAQ_REDIS_PASSWORD": "redis-secret", "FAQ_REDIS_DB": "1", "SANIC_WORKERS": "3"}
+              "FAQ_REDIS_PORT": "6380", "FAQ_REDIS_PASSWORD": "redis-secret", "FAQ_REDIS_DB": "1", "SANIC_WORKERS": "3",
+              "FAQ_ACTION_TOKEN": "action-secret-0123456789"}
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     tracker = read_endpoint_config(str(ENDPOINTS), "tracker_store")
@@ -144,7 +149,8 @@ def test_endpoints_template_reads_every_setting_from_the_environment(monkeypatch
     lock = read_endpoint_config(str(ENDPOINTS), "lock_store")
     assert (lock.type, lock.url, lock.kwargs["port"], lock.kwargs["password"]) == \
         ("bot.cluster.lock_store.AtomicRedisLockStore", "redis.test", "6380", "redis-secret")
-    assert read_endpoint_config(str(ENDPOINTS), "action_endpoint").url == "http://actions.test/webhook"
+    actions = read_endpoint_config(str(ENDPOINTS), "action_endpoint")
+    assert (actions.url, actions.token) == ("http://actions.test/webhook", "action-secret-0123456789")
     # Rasa starts several Sanic workers only with this lock store; the single-machine default keeps one
     assert number_of_sanic_workers(lock) == 3
     assert number_of_sanic_workers(read_endpoint_config(str(ROOT / "endpoints.yml"), "lock_store")) == 1
@@ -193,7 +199,79 @@ def test_nginx_configuration_is_accepted_by_nginx(tmp_path):
     rest, sticky = block("faq_rasa"), block("faq_rasa_sticky")
     for block in (rest, sticky):
         assert "127.0.0.1:15001" in block and "127.0.0.1:15002" in block
-    assert "hash $faq_client consistent;" in sticky and "hash" not in rest  # REST: round-robin
+    assert "hash $remote_addr consistent;" in sticky and "hash" not in rest  # REST: round-robin
+    assert "X-Upstream" not in text and "set_real_ip_from" not in text  # off unless asked for
+    limited = nginx.Nginx(tmp_path / "limited", 18080, 18081, [15001], [15051], 18082, rate_per_address=30,
+                          trusted_proxies=("10.0.0.0/8",))
+    assert "syntax is ok" in limited.check()
+
+
+class Upstream:
+    """A stand-in replica: answers every request with its own port and the X-Forwarded-For it got."""
+
+    def __init__(self):
+        import http.server
+
+        upstream = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _reply(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                body = json.dumps({"port": upstream.port, "xff": self.headers.get("X-Forwarded-For")}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _reply
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_nginx_defaults_hide_replicas_ignore_forged_addresses_and_limit_rates(tmp_path):
+    """The load balancer as configured by default (real nginx, stand-in replicas): no internal
+    address in the responses, the sticky replica and the rate limit key on the TCP peer whatever
+    X-Forwarded-For a client writes, and the (N+1)th message of a minute gets 429 in French."""
+    from bot.cluster.procs import free_port
+
+    replicas = [Upstream() for _ in range(4)]
+    balancer = nginx.Nginx(tmp_path, free_port(), free_port(), [r.port for r in replicas], [replicas[0].port],
+                           replicas[0].port, rate_per_address=6)
+    child = balancer.start(tmp_path / "nginx.log")
+    try:
+        def call(path, forged, body=None):
+            request = urllib.request.Request(f"http://127.0.0.1:{balancer.port}{path}", data=body,
+                                             headers={"X-Forwarded-For": forged, "Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status, dict(response.headers), json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                return error.code, dict(error.headers), json.loads(error.read())
+
+        sticky = [call("/socket.io/?EIO=4", f"203.0.113.{n}") for n in range(1, 13)]
+        assert all(status == 200 for status, _, _ in sticky)
+        assert len({body["port"] for _, _, body in sticky}) == 1  # forged addresses do not pick the replica
+        assert {body["xff"] for _, _, body in sticky} == {"127.0.0.1"}  # replicas see the real peer only
+        assert not any("X-Upstream" in headers for _, headers, _ in sticky)
+        statuses = [call("/webhooks/rest/webhook", f"198.51.100.{n}", b"{}") for n in range(1, 9)]
+        assert [s for s, _, _ in statuses[:6]] == [200] * 6
+        status, headers, body = statuses[6]
+        assert status == 429 and "patienter" in body["error"] and "X-Upstream" not in headers
+    finally:
+        child.stop()
+        for replica in replicas:
+            replica.stop()
 
 
 # --- the running cluster --------------------------------------------------------------
@@ -301,6 +379,23 @@ def _has_buttons(messages: List[dict]) -> bool:
 
 def _asks_feedback(messages: List[dict]) -> bool:
     return any(m.get("text") == conv.FEEDBACK_QUESTION for m in messages)
+
+
+def test_action_servers_answer_only_the_replicas(cluster):
+    """On loopback, behind nginx's internal port, and only with the secret the replicas carry."""
+    from tests.test_security_e2e import forged_call, listening_addresses
+
+    for port in cluster.action_ports:
+        assert listening_addresses(port) == {"127.0.0.1"}
+    for port in (*cluster.action_ports, cluster.actions_lb_port):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/webhook", data=json.dumps(
+            forged_call(uuid.uuid4().hex)).encode(), headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 401
+    # the replicas have it: a conversation through nginx reaches an answer
+    talk = Conversation(cluster.url, 3)
+    assert talk.walk_to_an_answer()[-1]["text"] == conv.FEEDBACK_QUESTION and talk.answer_id
 
 
 def test_socketio_sessions_stick_to_their_replica(cluster):

@@ -4,7 +4,10 @@ PostgreSQL (conversations and feedback), Redis (Rasa's lock store), M action ser
 replicas (each with SANIC_WORKERS workers) and the web page, all behind nginx, which is the only
 address users see (REST, socket.io, web page). Every server comes from Debian's packages or the
 project's virtual environment and runs in the foreground under this launcher; Ctrl-C (or SIGTERM)
-stops them all. Passwords are drawn at each start and passed through the environment only.
+stops them all. Passwords, and the action servers' secret (the `token` Rasa sends them, see
+bot/tools/rasa_sdk_server.py), are drawn at each start and passed through the environment only.
+Everything but nginx listens on loopback; nginx limits messages per client address
+(FAQ_RATE_PER_ADDRESS) and trusts X-Forwarded-For only from FAQ_TRUSTED_PROXY_ADDRESSES.
 
     python -m bot.cluster.run --replicas 2 --action-servers 2 --workers 1 --port 5005
 """
@@ -23,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bot import store
+from bot import limits, store
 from bot.cluster.nginx import Nginx
 from bot.cluster.postgres import Postgres
 from bot.cluster.procs import Child, free_port, http_ok, spawn, stop_all, wait_until
 from bot.cluster.redis_server import Redis
-from bot.tools.serve import RASA_CLI
+from bot.tools.serve import ACTION_SERVER, RASA_CLI, TOKEN_ENV
 from bot.web.server import web_origins
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,8 +54,13 @@ class Settings:
     folder: Path = DEFAULT_FOLDER
     model: Path = ROOT / "models" / "faq.tar.gz"
     lock_lifetime: int = LOCK_LIFETIME_S
-    replica_header: bool = True  # X-Upstream: which replica answered
+    replica_header: bool = False  # X-Upstream: which replica answered (internal addresses: tests, diagnosis)
     start_timeout: float = 600  # all replicas loading their model at once, on 2 cores
+    # messages a minute per client address, enforced by nginx (and by the replicas, on nginx's address)
+    rate_per_address: int = field(default_factory=lambda: limits.Settings.from_env().per_address)
+    # proxies in front of nginx whose X-Forwarded-For is believed (addresses or CIDR blocks)
+    trusted_proxies: List[str] = field(default_factory=lambda: [
+        a.strip() for a in os.environ.get("FAQ_TRUSTED_PROXY_ADDRESSES", "").split(",") if a.strip()])
 
 
 @dataclass
@@ -86,6 +94,7 @@ class Cluster:
         self.action_ports = [free_port() for _ in range(s.action_servers)]
         self.web_port = free_port()
         self.origins = web_origins(self.port)
+        self.action_token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(32)
 
     # --- addresses ---------------------------------------------------------------------
 
@@ -137,14 +146,16 @@ class Cluster:
         self.children.append(self.infrastructure["redis"])
         store.Store(self.store_url).dispose()  # the feedback tables, before any action server writes
         self.nginx = Nginx(self.folder / "nginx", self.port, self.actions_lb_port, self.replica_ports,
-                           self.action_ports, self.web_port, self.settings.host, self.settings.replica_header)
+                           self.action_ports, self.web_port, self.settings.host, self.settings.replica_header,
+                           self.settings.rate_per_address, tuple(self.settings.trusted_proxies))
         self.infrastructure["nginx"] = self.nginx.start(self.logs / "nginx.log")
         self.children.append(self.infrastructure["nginx"])
 
     def _start_actions(self) -> None:
-        env = self._env(**{store.STORE_URL_ENV: self.store_url}, SANIC_HOST="127.0.0.1")  # rasa_sdk: loopback only
+        env = self._env(**{store.STORE_URL_ENV: self.store_url, TOKEN_ENV: self.action_token})
         for index, port in enumerate(self.action_ports, 1):
-            child = spawn(f"actions-{index}", [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+            child = spawn(f"actions-{index}", [PYTHON, "-m", ACTION_SERVER, "--host", "127.0.0.1", "--actions", "actions",
+                                               "--port", str(port)],
                           self.logs / f"actions-{index}.log", env, ROOT)
             self.children.append(child)
             self.action_children.append(child)
@@ -160,6 +171,9 @@ class Cluster:
         """Everything deploy/endpoints.cluster.yml and Rasa read, for one replica."""
         return self._env(**self.postgres.env(), **self.redis.env(),
                          FAQ_ACTION_SERVER_URL=f"http://127.0.0.1:{self.actions_lb_port}/webhook",
+                         FAQ_ACTION_TOKEN=self.action_token,
+                         # nginx writes the client's address as the one X-Forwarded-For entry
+                         FAQ_TRUSTED_PROXIES="1", FAQ_RATE_PER_ADDRESS=str(self.settings.rate_per_address),
                          SANIC_WORKERS=str(self.settings.workers),
                          TICKET_LOCK_LIFETIME=str(self.settings.lock_lifetime),
                          SQL_POOL_SIZE="10", SQL_MAX_OVERFLOW="20",
