@@ -42,14 +42,14 @@ def test_garbage_ranking_is_tolerated():
 # --- the second signal: what the question names, what it asks about ------------------------
 
 def test_a_dmn_question_never_gets_a_qhn_only_answer():
-    ranking = r(("ask_qhn_processus_tiers", 0.8), ("ask_dmn_mandat_composants_tiers", 0.15), ("ask_qhn_cout_certification", 0.05))
+    ranking = r(("ask_qhn_processus_tiers", 0.9), ("ask_dmn_mandat_composants_tiers", 0.05), ("ask_qhn_cout_certification", 0.05))
     d = matching.decide(KB, ranking, "Peut-on certifier notre DMN si des sous-traitants développent une partie ?")
     assert d.kind == "suggest" and d.reason == matching.Reason.CONTRADICTS
     assert d.answer_ids == ("dmn_mandat_composants_tiers",)
 
 
 def test_the_same_ranking_without_a_product_named_is_answered():
-    ranking = r(("ask_qhn_processus_tiers", 0.8), ("ask_dmn_mandat_composants_tiers", 0.15))
+    ranking = r(("ask_qhn_processus_tiers", 0.9), ("ask_dmn_mandat_composants_tiers", 0.05))
     d = matching.decide(KB, ranking, "Peut-on être certifié si des sous-traitants développent une partie ?")
     assert d.kind == "answer" and d.answer_ids == ("qhn_processus_tiers",)
     d = matching.decide(KB, ranking, "certif qualite hopital numerique avec des sous traitants")
