@@ -12,7 +12,12 @@ export PYTHONWARNINGS := ignore
 PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 
-.PHONY: setup sync train run shell test report review import-faq purge lock clean bench bench-quick cluster bench-cluster
+.PHONY: help setup system-packages sync train run shell test report review import-faq purge lock clean bench bench-quick cluster bench-cluster
+.DEFAULT_GOAL := help
+
+help:  ## this list (`make run` and `make test` are all a newcomer needs)
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/\1\t\2/' | \
+	  awk -F'\t' '{ printf "  make %-14s %s\n", $$1, $$2 }'
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 est introuvable (Rasa 3.6 en a besoin)."; exit 1; }
@@ -54,13 +59,18 @@ cluster: $(MODEL) $(WEBCHAT)  ## REPLICAS Rasa replicas (2) x WORKERS (1), ACTIO
 shell: $(MODEL)  ## Rasa's terminal shell, custom actions included
 	$(PY) -m bot.tools.serve --shell
 
-test: $(MODEL) $(WEBCHAT)  ## the whole suite
+# Browser and cluster tests need Debian packages (Chromium, PostgreSQL, Redis, nginx): installed with
+# apt-get as root or through sudo, else the exact command to run is printed.
+system-packages:  ## the Debian packages the tests need (apt-get, as root or with sudo)
+	@scripts/install-system-packages.sh
+
+test: system-packages $(MODEL) $(WEBCHAT)  ## everything the tests need, then the whole suite
 	$(PY) -m pytest
 
 # The benchmark loads the bot from 127.0.0.1 on purpose: no per-address rate limit (docs/security.md).
 bench bench-quick bench-cluster: export FAQ_RATE_PER_ADDRESS := 0
 
-bench: setup  ## benchmarks, one run (~10 min): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md; then cluster mode (~4 min) -> bench/CLUSTER.md
+bench: setup  ## benchmarks, one run (~45 min with three stock Rasa trainings and the cross-validation): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md; then cluster mode (~4 min) -> bench/CLUSTER.md
 	$(PY) -m bot.tools.sync
 	$(PY) -m bench.run --cluster
 
