@@ -172,3 +172,12 @@ def test_rasa_data_validate_is_clean():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "UserWarning" not in output and "ERROR" not in output, output[-3000:]
+
+
+def test_faq_yml_has_no_yaml_anchors():
+    """An anchor (&id001 / *id001) makes two answers share one list: editing one would change both."""
+    def anchors(text):
+        return [e.anchor for e in yaml.parse(text) if getattr(e, "anchor", None)]
+
+    assert anchors((ROOT / "bot" / "data" / "faq.yml").read_text(encoding="utf-8")) == []
+    assert anchors("a: &x [1]\nb: *x\n") == ["x", "x"]  # the check itself sees them
