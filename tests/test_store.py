@@ -294,9 +294,10 @@ def test_replies_carry_their_records():
     shown = conv.answer(KB, "mes_fonctionnalites", conv.VIA_GUIDE)
     assert shown.records == [conv.Record("answer_shown", {"answer_id": "mes_fonctionnalites", "via": "guide"})]
     unsure = conv.free_text(KB, [{"name": "ask_mes_fonctionnalites", "confidence": 0.4},
-                                 {"name": "ask_mes_donnees_disponibles", "confidence": 0.35}], False, text="quoi ?")
+                                 {"name": "ask_mes_donnees_disponibles", "confidence": 0.35}], False,
+                            text="que contient mon espace santé ?")
     assert unsure.records == [conv.Record("unanswered", {
-        "text": "quoi ?", "kind": "suggest",
+        "text": "que contient mon espace santé ?", "kind": "suggest",
         "candidates": [["mes_fonctionnalites", 0.4], ["mes_donnees_disponibles", 0.35]]})]
     sure = conv.free_text(KB, [{"name": "ask_mes_fonctionnalites", "confidence": 0.95}], False, text="fonctions MES")
     assert [r.kind for r in sure.records] == ["answer_shown"]
@@ -372,8 +373,8 @@ def test_report_figures(store):
     assert built.steps[0].startswith("Ajouter une réponse à « Combien coûte le DMP ? » (3 fois")
     assert any("Revoir la réponse « " + KB.answer("mes_fonctionnalites").title in s and "0 % utile sur 3 avis" in s
                for s in built.steps)
-    assert any(s.startswith("Apprendre « délai QHN ? »") and KB.answer("qhn_processus_tiers").title[:60] in s
-               for s in built.steps)
+    # « délai QHN ? » reads like the in-domain questions the FAQ does not answer (data/nlu.yml): a new topic
+    assert any(s.startswith("Ajouter une réponse à « délai QHN ? »") for s in built.steps)
     # cost: 2 Oui out of 3 is above the bar
     assert not any("Revoir" in s and KB.answer("qhn_cout_certification").title in s for s in built.steps)
     recent = report.build(store, KB, days=7, now=NOW + timedelta(hours=1))
