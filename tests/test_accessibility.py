@@ -4,7 +4,7 @@ against the real bot (the session's `bot_url` server and its web page).
 axe-core (npm, pinned in package-lock.json, read from node_modules) checks what it can; the
 rest, which axe cannot see, has its own test: close control at 320 px, Escape, focus ring,
 focus after a choice, modal full screen, speakers, text box label, reduced motion, a long answer
-shown from its start, new-tab links, console and requests. docs/accessibility.md maps each RGAA
+shown from its start, new-tab links, console and requests, a duplicated tab. docs/accessibility.md maps each RGAA
 criterion to these tests. Screenshots and axe reports go to test-output/accessibility/.
 """
 from __future__ import annotations
@@ -650,3 +650,39 @@ def test_text_spacing_cuts_nothing(page, size):
     title = widget.driver.find_element(By.CSS_SELECTOR, ".rw-title")
     a, b = rect(widget, close), rect(widget, title)
     assert b["right"] <= a["left"] or b["top"] >= a["bottom"], (a, b)
+
+
+# --- 12. a duplicated tab gets its own conversation --------------------------------------------
+
+def test_a_duplicated_tab_gets_its_own_conversation(page):
+    """A tab opened from the page copies its sessionStorage, conversation id included (as the
+    browser's "Duplicate tab" does): the server gives it a new id, and the first tab never
+    receives the second one's answers."""
+    widget = page("1280")
+    open_with_welcome(widget)
+    driver = widget.driver
+    first_tab, first_id = driver.current_window_handle, widget.session_id()
+    shown_first = widget.bot_texts()
+    driver.execute_script("window.open(location.href, '_blank');")
+    widget.wait(lambda d: len(d.window_handles) == 2, 10, "no second tab")
+    second_tab = next(h for h in driver.window_handles if h != first_tab)
+    driver.switch_to.window(second_tab)
+    try:
+        assert driver.execute_script("return JSON.parse(sessionStorage.getItem('chat_session')).session_id;") == first_id
+        second = Widget(driver, widget.url, widget.shots)
+        second.wait(lambda d: d.find_elements(By.CSS_SELECTOR, ".rw-launcher"), 20, "no launcher")
+        second.open()
+        question = "combien coute une certfication QHN ?"
+        before = second.type(question)
+        second.wait_last_bot(conv.FEEDBACK_QUESTION, before)
+        second.answer_bubble(SHORT_ANSWER)
+        assert second.session_id() != first_id
+        second.shot("duplicated-tab-second")
+    finally:
+        driver.close()
+        driver.switch_to.window(first_tab)
+    time.sleep(2)
+    # the first tab shows only its own conversation
+    assert widget.bot_texts() == shown_first
+    assert question not in widget.user_texts()
+    assert widget.session_id() == first_id
