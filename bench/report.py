@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Tuple
 
 import yaml
 
+from bench import stock
 from bench.common import ROOT
 from bot import matching
 
@@ -390,9 +391,9 @@ def _seeds_table(run) -> List[str]:
     lines = ["", f"Stock Rasa trains differently with each seed: {len(seeds)} seeds on the same questions.", "",
              "| stock Rasa | right | wrong | asked back / no answer | out of scope without FAQ answer |",
              "|---|---|---|---|---|"]
-    for score in seeds:
+    for seed, score in zip(stock.SEEDS, seeds):
         f = score.figures()
-        lines.append(f"| {score.system} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
+        lines.append(f"| seed {seed} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
                      f"{_pct(f['out_of_scope_handled'])} |")
     keys = ("right", "wrong", "asked_back", "out_of_scope_handled")
     values = {k: [x.figures()[k] for x in seeds] for k in keys}
