@@ -11,7 +11,7 @@ from bot.knowledge import default_kb
 KB = default_kb()
 
 
-def tracker(intent, text="", entities=(), ranking=None, slots=None, user_turns=1):
+def tracker(intent, text="", entities=(), ranking=None, slots=None, user_turns=1, sender="test-sender"):
     events = [{"event": "session_started"}] + [{"event": "user", "text": "x"}] * user_turns
     message = {
         "text": text,
@@ -19,7 +19,7 @@ def tracker(intent, text="", entities=(), ranking=None, slots=None, user_turns=1
         "intent_ranking": ranking if ranking is not None else [{"name": intent, "confidence": 1.0}],
         "entities": [{"entity": k, "value": v} for k, v in entities],
     }
-    return Tracker("test-sender", slots or {}, message, events, False, None, {}, "action_listen")
+    return Tracker(sender, slots or {}, message, events, False, None, {}, "action_listen")
 
 
 def run(action, t):

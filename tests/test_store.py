@@ -4,6 +4,7 @@ import csv
 import logging
 import os
 import threading
+import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
@@ -311,13 +312,16 @@ def test_actions_write_before_returning(tmp_databases):
     s = store_module.default_store()
     assert s.url == store_module.resolve_url(tmp_databases["FAQ_STORE_URL"])
     before = s.counts()
+    sender = f"test-{uuid.uuid4().hex}"  # feedback counts once per conversation and answer: a new conversation
     ranking = [{"name": "out_of_scope", "confidence": 0.9}]
-    run(ActionAnswerQuestion(), tracker("out_of_scope", "la recette de la tarte ?", ranking=ranking, user_turns=2))
-    run(ActionFeedback(), tracker("affirm", entities=[("answer_id", "mes_fonctionnalites"), ("via", "guide")]))
+    run(ActionAnswerQuestion(), tracker("out_of_scope", "la recette de la tarte ?", ranking=ranking, user_turns=2,
+                                        sender=sender))
+    run(ActionFeedback(), tracker("affirm", entities=[("answer_id", "mes_fonctionnalites"), ("via", "guide")],
+                                  sender=sender))
     after = s.counts()
     assert after["unanswered"] == before["unanswered"] + 1 and after["feedback"] == before["feedback"] + 1
     last = s.rows(store_module.unanswered)[-1]
-    assert (last["conversation_id"], last["text"], last["kind"]) == ("test-sender", "la recette de la tarte ?", "none")
+    assert (last["conversation_id"], last["text"], last["kind"]) == (sender, "la recette de la tarte ?", "none")
 
 
 def test_a_database_failure_is_logged_without_the_text_and_the_reply_still_goes(store, caplog):
