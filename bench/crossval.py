@@ -221,15 +221,13 @@ def cross_validate(name: str, config: dict, examples: List[Example], k: int, wor
 
 def ensemble(name: str, a: Predictions, b: Predictions) -> Predictions:
     """The mean of two rankings, intent by intent (an intent missing from one counts 0 there)."""
-    merged = []
-    for left, right in zip(a.rankings, b.rankings):
-        scores: Dict[str, float] = {}
-        for ranking in (left, right):
-            for intent, conf in ranking:
-                if intent == "nlu_fallback":
-                    continue
-                scores[intent] = scores.get(intent, 0.0) + conf / 2
-        merged.append(sorted(scores.items(), key=lambda item: -item[1]))
+    from bot.matching import mean_ranking
+
+    def entries(ranking):  # the fallback's pseudo-intent is no classifier's vote
+        return [{"name": n, "confidence": c} for n, c in ranking if n != "nlu_fallback"]
+
+    merged = [[(e["name"], e["confidence"]) for e in mean_ranking(entries(left), entries(right))]
+              for left, right in zip(a.rankings, b.rankings)]
     return Predictions(name, a.examples, merged, [x + y for x, y in zip(a.train_seconds, b.train_seconds)])
 
 

@@ -52,22 +52,23 @@ def _lexicon(kb: KnowledgeBase) -> Dict[str, List[Tuple[str, str]]]:
     return lexicon
 
 
+_GAP = "|"  # stands where an alias was read, so that the words around it never make another one
+
+
 @functools.lru_cache(maxsize=4096)
-def find(kb: KnowledgeBase, text: str) -> Dict[str, FrozenSet[str]]:
-    """The facet values `text` names, by facet; facets it names nothing of are left out.
+def _read(kb: KnowledgeBase, text: str) -> Tuple[Tuple[Tuple[str, str], ...], str]:
+    """The (facet, option) pairs `text` names, and its folded words once the aliases are taken out.
 
     Longer aliases are read first and taken out of the text, so that "Qualité Hôpital
     Numérique" names QHN and not also the hospital couloir.
     """
-    if not isinstance(text, str) or not text.strip():
-        return {}
     rest = f" {fold(text)} "
     named: List[Tuple[str, str]] = []
     lexicon = _lexicon(kb)
     for alias in sorted(lexicon, key=len, reverse=True):
         if f" {alias} " in rest:
             named += lexicon[alias]
-            rest = rest.replace(f" {alias} ", " | ")
+            rest = rest.replace(f" {alias} ", f" {_GAP} ")
     words = rest.split()
     for alias, pairs in lexicon.items():
         if " " not in alias and len(alias) >= FUZZY_MIN_LENGTH and any(
@@ -76,11 +77,19 @@ def find(kb: KnowledgeBase, text: str) -> Dict[str, FrozenSet[str]]:
             named += pairs
     for facet in kb.facets:
         for option in facet.options:
-            if any(re.search(rf"(?<![A-Za-z0-9]){re.escape(acronym)}(?![A-Za-z0-9])", text)
-                   for acronym in option.acronyms):
-                named.append((facet.id, option.id))
+            for acronym in option.acronyms:
+                if re.search(rf"(?<![A-Za-z0-9]){re.escape(acronym)}(?![A-Za-z0-9])", text):
+                    named.append((facet.id, option.id))
+                    rest = rest.replace(f" {fold(acronym)} ", f" {_GAP} ")
+    return tuple(named), rest
+
+
+def find(kb: KnowledgeBase, text: str) -> Dict[str, FrozenSet[str]]:
+    """The facet values `text` names, by facet; facets it names nothing of are left out."""
+    if not isinstance(text, str) or not text.strip():
+        return {}
     found: Dict[str, Set[str]] = {}
-    for facet_id, option_id in named:
+    for facet_id, option_id in _read(kb, text)[0]:
         found.setdefault(facet_id, set()).add(option_id)
     return {facet_id: frozenset(values) for facet_id, values in found.items()}
 
@@ -136,17 +145,11 @@ def is_vague(kb: KnowledgeBase, text: str) -> bool:
     """The message names a subject and says nothing else ("une question sur Convergence")."""
     if not isinstance(text, str) or not find(kb, text):
         return False
-    rest = f" {fold(text)} "
-    for alias in sorted(_lexicon(kb), key=len, reverse=True):
-        rest = rest.replace(f" {alias} ", " ")
-    for facet in kb.facets:
-        for option in facet.options:
-            for acronym in option.acronyms:
-                rest = rest.replace(f" {fold(acronym)} ", " ")
-    words = [w for w in rest.split() if w not in _EMPTY_WORDS]
-    return not words
+    _, rest = _read(kb, text)
+    return all(w == _GAP or w in _EMPTY_WORDS for w in rest.split())
 
 
+@functools.lru_cache(maxsize=None)
 def facet_words(kb: KnowledgeBase, answer: Answer) -> str:
     """The labels and aliases of an answer's facet values, as one text (its subject's names)."""
     names = []

@@ -18,9 +18,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.matching import mean_ranking
 
 KEPT = "faq_first_ranking"  # message property, never part of the parse result
 
@@ -54,18 +56,6 @@ class KeepRanking(GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
-
-
-def mean_ranking(first: List[Dict[str, Any]], second: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The mean confidence of each intent over two rankings (an intent one of them omits counts 0)."""
-    scores: Dict[str, float] = {}
-    for ranking in (first, second):
-        for entry in ranking or []:
-            name = entry.get(INTENT_NAME_KEY)
-            if name:
-                scores[name] = scores.get(name, 0.0) + float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0) / 2
-    return [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: conf}
-            for name, conf in sorted(scores.items(), key=lambda item: -item[1])]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
