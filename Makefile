@@ -12,7 +12,7 @@ export PYTHONWARNINGS := ignore
 PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 
-.PHONY: help setup system-packages sync train run shell test report review import-faq purge lock clean bench bench-quick cluster bench-cluster
+.PHONY: help setup system-packages sync train run shell test lint report review import-faq purge lock clean bench bench-quick cluster bench-cluster
 .DEFAULT_GOAL := help
 
 help:  ## this list (`make run` and `make test` are all a newcomer needs)
@@ -28,7 +28,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 # The chat widget (rasa-webchat, pinned in package-lock.json, with its accessibility patch from
-# patches/ applied by patch-package), served by bot/web/server.py; axe-core for the browser tests.
+# patches/ applied by patch-package), served by ops/web/server.py; axe-core for the browser tests.
 # Dependencies' install scripts stay off: only our own patch step runs.
 WEBCHAT := node_modules/rasa-webchat/lib/index.js
 $(WEBCHAT): package.json package-lock.json $(wildcard patches/*.patch)
@@ -40,38 +40,44 @@ $(WEBCHAT): package.json package-lock.json $(wildcard patches/*.patch)
 setup: $(VENV)/.installed $(WEBCHAT)
 
 sync: setup  ## regenerate the FAQ intents of domain.yml and data/rules.yml from bot/data/faq.yml
-	$(PY) -m bot.tools.sync
+	$(PY) -m maintenance.sync
 
 $(MODEL): $(VENV)/.installed $(TRAINING_DATA)
-	$(PY) -m bot.tools.sync
-	$(PY) -m rasa train --fixed-model-name faq --out models
+	$(PY) -m maintenance.sync
+	$(PY) -m addons.cli train --fixed-model-name faq --out models
 	touch $(MODEL)
 
 train: $(MODEL)
 
 run: $(MODEL) $(WEBCHAT)  ## action server + Rasa server (REST on localhost:5005) + web page (http://localhost:8080), Ctrl-C stops all
-	$(PY) -m bot.tools.serve
+	$(PY) -m ops.serve
 
 cluster: $(MODEL) $(WEBCHAT)  ## REPLICAS Rasa replicas (2) x WORKERS (1), ACTION_SERVERS (2), PostgreSQL, Redis, all behind nginx on localhost:5005
-	$(PY) -m bot.cluster.run $(if $(REPLICAS),--replicas $(REPLICAS)) $(if $(WORKERS),--workers $(WORKERS)) \
+	$(PY) -m ops.cluster.run $(if $(REPLICAS),--replicas $(REPLICAS)) $(if $(WORKERS),--workers $(WORKERS)) \
 	  $(if $(ACTION_SERVERS),--action-servers $(ACTION_SERVERS)) $(if $(PORT),--port $(PORT))
 
 shell: $(MODEL)  ## Rasa's terminal shell, custom actions included
-	$(PY) -m bot.tools.serve --shell
+	$(PY) -m ops.serve --shell
 
 # Browser and cluster tests need Debian packages (Chromium, PostgreSQL, Redis, nginx): installed with
 # apt-get as root or through sudo, else the exact command to run is printed.
 system-packages:  ## the Debian packages the tests need (apt-get, as root or with sudo)
 	@scripts/install-system-packages.sh
 
-test: system-packages $(MODEL) $(WEBCHAT)  ## everything the tests need, then the whole suite
+test: system-packages $(MODEL) $(WEBCHAT)  ## everything the tests need, then lint, format check and the whole suite
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+
+lint: $(VENV)/.installed  ## fix what ruff can (imports, format); `make test` checks it
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 # The benchmark loads the bot from 127.0.0.1 on purpose: no per-address rate limit (docs/security.md).
 bench bench-quick bench-cluster: export FAQ_RATE_PER_ADDRESS := 0
 
 bench: setup  ## benchmarks, one run (~45 min with three stock Rasa trainings and the cross-validation): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md; then cluster mode (~4 min) -> bench/CLUSTER.md
-	$(PY) -m bot.tools.sync
+	$(PY) -m maintenance.sync
 	$(PY) -m bench.run --cluster
 
 bench-quick: $(MODEL) $(WEBCHAT)  ## the benchmark on a small sample in a few minutes (CI check) -> test-output/bench/RESULTS.md
@@ -81,18 +87,18 @@ bench-cluster: $(MODEL)  ## cluster mode alone: throughput and p95 of 1 vs 2 rep
 	$(PY) -m bench.cluster
 
 report: setup  ## maintainers' report: terminal tables + reports/ (CSV, HTML with charts); DAYS=N for the last N days
-	$(PY) -m bot.tools.report --out reports $(if $(DAYS),--days $(DAYS))
+	$(PY) -m maintenance.report --out reports $(if $(DAYS),--days $(DAYS))
 
 review: $(VENV)/.installed  ## FAQ maintainers: the groups of unanswered questions, one by one, into data/nlu.yml (DECISIONS=file.csv: from a file, no retraining; DAYS=N)
-	$(PY) -m bot.tools.review $(if $(DECISIONS),--decisions $(DECISIONS)) $(if $(DAYS),--jours $(DAYS))
+	$(PY) -m maintenance.review $(if $(DECISIONS),--decisions $(DECISIONS)) $(if $(DAYS),--jours $(DAYS))
 
 import-faq: $(VENV)/.installed  ## compare a text capture of the ANS's FAQ page (SCRAPE=file) with bot/data/faq.yml; APPLY=1 writes changed texts and new drafts
 	@test -n "$(SCRAPE)" || { echo "Usage : make import-faq SCRAPE=capture.txt [APPLY=1]"; exit 2; }
-	@$(PY) -m bot.tools.import_faq $(SCRAPE) $(if $(filter 1,$(APPLY)),--apply)
+	@$(PY) -m maintenance.import_faq $(SCRAPE) $(if $(filter 1,$(APPLY)),--apply)
 
 purge: setup  ## RGPD: delete feedback, unanswered questions and conversations older than DAYS days
 	@test -n "$(DAYS)" || { echo "Usage : make purge DAYS=30"; exit 2; }
-	$(PY) -m bot.tools.purge --days $(DAYS)
+	$(PY) -m maintenance.purge --days $(DAYS)
 
 lock: setup  ## re-resolve requirements.txt from requirements.in
 	$(PY) -m pip install --quiet -r requirements.in

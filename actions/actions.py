@@ -1,4 +1,5 @@
 """Rasa SDK actions: thin adapters from a Rasa tracker to `bot.conversation` replies."""
+
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -65,7 +66,9 @@ class ActionAnswerQuestion(Action):
             answer = kb.answer_for_intent((message.get("intent") or {}).get("name"))
             return _emit(dispatcher, conversation.answer(kb, answer.id if answer else None, via), tracker)
         ranking = message.get("intent_ranking") or []
-        reply = conversation.free_text(kb, ranking, first_turn=_user_turns(tracker) <= 1, text=message.get("text") or "")
+        reply = conversation.free_text(
+            kb, ranking, first_turn=_user_turns(tracker) <= 1, text=message.get("text") or ""
+        )
         return _emit(dispatcher, reply, tracker)
 
 

@@ -6,6 +6,7 @@ threshold, else "no answer". The threshold is picked on the bot's training data 
 never on the evaluation set: the one that maximises the balanced accuracy between the FAQ intents'
 examples (right answer shown) and the other intents' examples (no answer shown).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,9 @@ class TfidfSearch:
     @classmethod
     def build(cls) -> "TfidfSearch":
         answers = default_kb().answers
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, lowercase=True,
-                                     strip_accents="unicode", sublinear_tf=True)
+        vectorizer = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=NGRAMS, lowercase=True, strip_accents="unicode", sublinear_tf=True
+        )
         matrix = vectorizer.fit_transform([f"{a.title}\n{a.text}" for a in answers])
         search = cls(vectorizer, matrix, [a.id for a in answers])
         search.threshold = search.pick_threshold()
@@ -67,6 +69,8 @@ class TfidfSearch:
         return max(candidates, key=lambda t: (balanced(t), -t))
 
     def describe(self) -> str:
-        return (f"char_wb {NGRAMS[0]}-{NGRAMS[1]}-grams, accents stripped, sublinear tf, over each answer's "
-                f"title + text; answers when the best cosine ≥ {self.threshold:.3f} (threshold that maximises "
-                f"the balanced accuracy on data/nlu.yml, never on the evaluation set)")
+        return (
+            f"char_wb {NGRAMS[0]}-{NGRAMS[1]}-grams, accents stripped, sublinear tf, over each answer's "
+            f"title + text; answers when the best cosine ≥ {self.threshold:.3f} (threshold that maximises "
+            f"the balanced accuracy on data/nlu.yml, never on the evaluation set)"
+        )

@@ -3,11 +3,12 @@
     python -m bench.cluster            # full: 256 conversations per configuration -> bench/CLUSTER.md
     python -m bench.cluster --quick    # 32 conversations -> test-output/bench/CLUSTER.md
 
-Each configuration is a real cluster started by bot.cluster.run (PostgreSQL, Redis, nginx, two
+Each configuration is a real cluster started by ops.cluster.run (PostgreSQL, Redis, nginx, two
 action servers) on this machine; `make run` (one Rasa process, SQLite, no nginx) is the reference.
 All run side by side and take the load in turns, round after round (bench.load's conversation mix,
 through nginx): whatever else the shared machine does meanwhile falls on every configuration alike.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from bench import load
 from bench.common import PYTHON, ROOT, env, evaluation_set, free_port, log, machine, start
-from bot.cluster.run import Cluster, Settings
+from ops.cluster.run import Cluster, Settings
 
 CONCURRENCY = 32
 CONFIGS: Tuple[Tuple[int, int], ...] = ((1, 1), (2, 1), (1, 2))  # (replicas, Sanic workers each)
@@ -73,21 +74,49 @@ def start_single(work: Path) -> Target:
     port, actions, web = free_port(), free_port(), free_port()
     folder = work / "single"
     folder.mkdir(parents=True, exist_ok=True)
-    environ = env(FAQ_STORE_URL=f"sqlite:///{folder / 'faq.db'}", FAQ_TRACKER_STORE_URL=f"sqlite:///{folder / 'tracker.db'}")
+    environ = env(
+        FAQ_STORE_URL=f"sqlite:///{folder / 'faq.db'}", FAQ_TRACKER_STORE_URL=f"sqlite:///{folder / 'tracker.db'}"
+    )
     log("`make run` (one Rasa process, SQLite): starting")
-    server = start("single", [PYTHON, "-m", "bot.tools.serve", "--model", str(MODEL), "--port", str(port),
-                              "--actions-port", str(actions), "--web-port", str(web)],
-                   f"http://127.0.0.1:{port}", folder / "server.log", ROOT, environ)
+    server = start(
+        "single",
+        [
+            PYTHON,
+            "-m",
+            "ops.serve",
+            "--model",
+            str(MODEL),
+            "--port",
+            str(port),
+            "--actions-port",
+            str(actions),
+            "--web-port",
+            str(web),
+        ],
+        f"http://127.0.0.1:{port}",
+        folder / "server.log",
+        ROOT,
+        environ,
+    )
     return Target(Row("`make run`: 1 Rasa process, SQLite, no nginx", 1, 1), server.url, server.stop)
 
 
 def start_cluster(work: Path, replicas: int, workers: int) -> Target:
     label = f"cluster: {replicas} replica{'s' * (replicas > 1)} × {workers} worker{'s' * (workers > 1)}"
     log(f"{label} (PostgreSQL, Redis, nginx, 2 action servers): starting")
-    cluster = Cluster(Settings(replicas=replicas, action_servers=2, workers=workers, port=0,
-                               folder=work / f"cluster-{replicas}x{workers}", model=MODEL)).start()
-    return Target(Row(label, replicas, workers), cluster.url, cluster.stop,
-                  cluster.nginx.folder / "logs" / "access.log")
+    cluster = Cluster(
+        Settings(
+            replicas=replicas,
+            action_servers=2,
+            workers=workers,
+            port=0,
+            folder=work / f"cluster-{replicas}x{workers}",
+            model=MODEL,
+        )
+    ).start()
+    return Target(
+        Row(label, replicas, workers), cluster.url, cluster.stop, cluster.nginx.folder / "logs" / "access.log"
+    )
 
 
 def measure(targets: List[Target], rounds: int, per_round: int, warmup: int) -> List[str]:
@@ -101,15 +130,18 @@ def measure(targets: List[Target], rounds: int, per_round: int, warmup: int) -> 
     loads = []
     for number in range(rounds):
         loads.append(machine().get("load", ""))
-        order = targets[number % len(targets):] + targets[:number % len(targets)]
+        order = targets[number % len(targets) :] + targets[: number % len(targets)]
         for target in order:
-            result = load.run_live(target.row.label, target.url, CONCURRENCY, per_round, questions,
-                                   seed=CONCURRENCY * 1000 + number)
+            result = load.run_live(
+                target.row.label, target.url, CONCURRENCY, per_round, questions, seed=CONCURRENCY * 1000 + number
+            )
             target.samples += result.samples
             target.wall_s += result.wall_s
             target.conversations += result.conversations
-            log(f"  round {number + 1}/{rounds} {target.row.label}: {result.throughput:.1f} msg/s, "
-                f"p95 {result.percentile(95) * 1000:.0f} ms, {len(result.errors)} errors")
+            log(
+                f"  round {number + 1}/{rounds} {target.row.label}: {result.throughput:.1f} msg/s, "
+                f"p95 {result.percentile(95) * 1000:.0f} ms, {len(result.errors)} errors"
+            )
     time.sleep(1)  # nginx writes a line once the response is sent
     for target in targets:
         merged = load.LoadResult(target.row.label, CONCURRENCY, target.conversations, target.wall_s, target.samples)
@@ -121,6 +153,7 @@ def measure(targets: List[Target], rounds: int, per_round: int, warmup: int) -> 
 
 # --- the report --------------------------------------------------------------------------
 
+
 def _num(value: Optional[float], digits: int = 0, unit: str = "") -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:,.{digits}f}{unit}"
 
@@ -131,8 +164,9 @@ def _ratio(value: float, reference: float) -> str:
     return f"× {value / reference:.2f}"
 
 
-def render(rows: List[Row], quick: bool, info: Dict[str, str], started: str, seconds: float,
-           rounds: int, loads: List[str]) -> str:
+def render(
+    rows: List[Row], quick: bool, info: Dict[str, str], started: str, seconds: float, rounds: int, loads: List[str]
+) -> str:
     base = next(r for r in rows if r.label.startswith("cluster: 1 replica × 1 worker"))
     lines = [
         "# Cluster mode: 1 vs 2 replicas at 32 concurrent conversations",
@@ -141,7 +175,7 @@ def render(rows: List[Row], quick: bool, info: Dict[str, str], started: str, sec
         f"in {seconds / 60:.0f} min, on {info.get('cores')} cores ({info.get('cpu', '?')}), "
         f"{info.get('memory', '?')} of memory.",
         "",
-        "Every configuration is a real cluster started by `bot.cluster.run` (PostgreSQL, Redis, nginx, "
+        "Every configuration is a real cluster started by `ops.cluster.run` (PostgreSQL, Redis, nginx, "
         "2 action servers; see README, \"Beyond one machine\"), loaded through nginx with bench/load.py's "
         f"conversation mix (greeting, 1-2 button clicks, a free question, \"Oui\"), {CONCURRENCY} conversations "
         "at a time, each sending its next message when the previous reply arrived; `make run` is loaded the "
@@ -162,7 +196,8 @@ def render(rows: List[Row], quick: bool, info: Dict[str, str], started: str, sec
             f"| {row.label} | {row.replicas * row.workers} | {int(f['messages'])} | {int(f['errors'])} "
             f"| {_num(f['msg_per_s'], 1, ' msg/s')} | {_ratio(f['msg_per_s'], base.figures['msg_per_s'])} "
             f"| {_num(f['p50_ms'], 0, ' ms')} | {_num(f['p95_ms'], 0, ' ms')} "
-            f"| {_ratio(f['p95_ms'], base.figures['p95_ms'])} | {shares} |")
+            f"| {_ratio(f['p95_ms'], base.figures['p95_ms'])} | {shares} |"
+        )
     lines += [
         "",
         f"Load average of the machine before each round: {'; '.join(loads)}.",
@@ -174,8 +209,11 @@ def render(rows: List[Row], quick: bool, info: Dict[str, str], started: str, sec
         "on several machines, each replica brings its own.",
     ]
     if quick:
-        lines += ["", f"Quick mode: {rows[0].figures['conversations']:.0f} conversations per configuration; "
-                      "the figures of record come from the full run."]
+        lines += [
+            "",
+            f"Quick mode: {rows[0].figures['conversations']:.0f} conversations per configuration; "
+            "the figures of record come from the full run.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -207,9 +245,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     rows = [t.row for t in targets]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(rows, args.quick, info, started, time.monotonic() - clock, rounds, loads), encoding="utf-8")
-    out.with_suffix(".json").write_text(json.dumps({"mode": "quick" if args.quick else "full", "machine": info,
-                                                    "rounds": rounds, "load_average": loads,
-                                                    "rows": [asdict(r) for r in rows]}, indent=1), encoding="utf-8")
+    out.with_suffix(".json").write_text(
+        json.dumps(
+            {
+                "mode": "quick" if args.quick else "full",
+                "machine": info,
+                "rounds": rounds,
+                "load_average": loads,
+                "rows": [asdict(r) for r in rows],
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     log(f"report written to {out}")
     shutil.rmtree(work, ignore_errors=True)
     return 0

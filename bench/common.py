@@ -1,4 +1,5 @@
 """Shared helpers of the benchmark: paths, ports, processes, peak memory, the evaluation set."""
+
 from __future__ import annotations
 
 import json
@@ -26,13 +27,15 @@ NLU_FILE = ROOT / "data" / "nlu.yml"
 def env(**extra: str) -> Dict[str, str]:
     """The environment of every process the benchmark starts."""
     values = dict(os.environ)
-    values.update({
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONWARNINGS": "ignore",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    })
+    values.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONWARNINGS": "ignore",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        }
+    )
     values.update(extra)
     return values
 
@@ -49,17 +52,20 @@ def log(message: str) -> None:
 
 # --- the evaluation set ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Question:
     text: str
     expected: Optional[str]  # an answer id, or None when out of scope
 
 
-def evaluation_set(per_answer: Optional[int] = None, out_of_scope: Optional[int] = None,
-                   path: Path = EVALUATION) -> List[Question]:
+def evaluation_set(
+    per_answer: Optional[int] = None, out_of_scope: Optional[int] = None, path: Path = EVALUATION
+) -> List[Question]:
     """The questions of `path`; in quick mode a sample (the first N of each answer, of out of scope)."""
-    questions = [Question(q["text"], q["expected"])
-                 for q in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]]
+    questions = [
+        Question(q["text"], q["expected"]) for q in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+    ]
     if per_answer is None and out_of_scope is None:
         return questions
     taken: Dict[Optional[str], int] = {}
@@ -79,18 +85,23 @@ def training_examples() -> Dict[str, List[str]]:
     for block in doc.get("nlu", []):
         if "intent" not in block:
             continue
-        lines = [line.strip()[2:].strip() for line in str(block.get("examples", "")).splitlines()
-                 if line.strip().startswith("- ")]
+        lines = [
+            line.strip()[2:].strip()
+            for line in str(block.get("examples", "")).splitlines()
+            if line.strip().startswith("- ")
+        ]
         examples.setdefault(block["intent"], []).extend(lines)
     return examples
 
 
 # --- REST --------------------------------------------------------------------------------
 
+
 def send(base_url: str, sender: str, message: str, timeout: float = 60) -> List[dict]:
     body = json.dumps({"sender": sender, "message": message}).encode("utf-8")
-    request = urllib.request.Request(f"{base_url}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read().decode("utf-8"))
 
@@ -100,6 +111,7 @@ def texts(replies: List[dict]) -> str:
 
 
 # --- processes ---------------------------------------------------------------------------
+
 
 def children(pid: int) -> List[int]:
     """Direct children of a process (Linux /proc)."""
@@ -112,7 +124,7 @@ def children(pid: int) -> List[int]:
         except OSError:
             continue
         # the command name may hold spaces or parentheses: the ppid follows the last ')'
-        fields = stat[stat.rfind(")") + 2:].split()
+        fields = stat[stat.rfind(")") + 2 :].split()
         if len(fields) > 1 and int(fields[1]) == pid:
             found.append(int(entry.name))
     return found
@@ -142,7 +154,7 @@ def cpu_seconds(pid: int) -> Optional[float]:
         stat = (Path("/proc") / str(pid) / "stat").read_text()
     except OSError:
         return None
-    fields = stat[stat.rfind(")") + 2:].split()
+    fields = stat[stat.rfind(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -190,14 +202,23 @@ class Server:
                 self.process.wait()
 
 
-def start(name: str, command: List[str], url: str, log_path: Path, cwd: Path, environ: Dict[str, str],
-          timeout: float = 400, first_message: str = "Bonjour") -> Server:
+def start(
+    name: str,
+    command: List[str],
+    url: str,
+    log_path: Path,
+    cwd: Path,
+    environ: Dict[str, str],
+    timeout: float = 400,
+    first_message: str = "Bonjour",
+) -> Server:
     """Start a server in its own process group and wait for its first non-empty REST reply."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as handle:
         started = time.monotonic()
-        process = subprocess.Popen(command, cwd=cwd, env=environ, stdout=handle, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=cwd, env=environ, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
     server = Server(name, process, url, log_path, started)
     deadline = started + timeout
     sender = f"bench-warmup-{os.getpid()}-{name}"

@@ -16,6 +16,7 @@ thresholds are chosen here, on the training data, never on an evaluation set.
 
 Rankings are cached by the hash of the pipeline, the data and the fold (test-output/crossval/cache).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,9 +44,13 @@ SHUFFLE_SEED = 0
 SEEDS = (42, 7, 2024)  # variants whose training is not seeded are trained once per seed
 
 
-CLASSIFIERS = ("DIETClassifier", "LogisticRegressionClassifier", "bot.nlu_ensemble.KeepRanking",
-               "bot.nlu_ensemble.MeanRanking")
-ENSEMBLE_DEPLOYED = ("bot.nlu_ensemble.KeepRanking", "bot.nlu_ensemble.MeanRanking")
+CLASSIFIERS = (
+    "DIETClassifier",
+    "LogisticRegressionClassifier",
+    "addons.nlu_ensemble.KeepRanking",
+    "addons.nlu_ensemble.MeanRanking",
+)
+ENSEMBLE_DEPLOYED = ("addons.nlu_ensemble.KeepRanking", "addons.nlu_ensemble.MeanRanking")
 
 
 def _config() -> dict:
@@ -81,8 +86,13 @@ def deployed() -> str:
 
 def variants() -> Dict[str, dict]:
     """name -> Rasa config (pipeline and policies) of each single model compared."""
-    diet = _component("DIETClassifier") or {"name": "DIETClassifier", "epochs": 60, "number_of_transformer_layers": 1,
-                                            "transformer_size": 128, "random_seed": 42}
+    diet = _component("DIETClassifier") or {
+        "name": "DIETClassifier",
+        "epochs": 60,
+        "number_of_transformer_layers": 1,
+        "transformer_size": 128,
+        "random_seed": 42,
+    }
     diet.pop("ranking_length", None)
     default_diet = {**diet, "epochs": 100, "number_of_transformer_layers": 2, "transformer_size": 256}
     linear = _component("LogisticRegressionClassifier") or {"name": "LogisticRegressionClassifier", "max_iter": 1000}
@@ -96,12 +106,14 @@ def variants() -> Dict[str, dict]:
 
 def describe(name: str, config: dict) -> str:
     if name in ENSEMBLES:
-        return f"mean of the rankings of {' and '.join(ENSEMBLES[name])} (bot/nlu_ensemble.py)"
+        return f"mean of the rankings of {' and '.join(ENSEMBLES[name])} (addons/nlu_ensemble.py)"
     classifier = next(c for c in config["pipeline"] if c["name"] in CLASSIFIERS)
     if classifier["name"] == "DIETClassifier":
-        return (f"DIET {classifier.get('number_of_transformer_layers', 2)} layer(s) of "
-                f"{classifier.get('transformer_size', 256)}, {classifier.get('epochs', 100)} epochs"
-                + (" (Rasa's default size)" if name == "default_diet" else ""))
+        return (
+            f"DIET {classifier.get('number_of_transformer_layers', 2)} layer(s) of "
+            f"{classifier.get('transformer_size', 256)}, {classifier.get('epochs', 100)} epochs"
+            + (" (Rasa's default size)" if name == "default_diet" else "")
+        )
     return "LogisticRegressionClassifier (scikit-learn, class-balanced) on the same sparse features"
 
 
@@ -109,6 +121,7 @@ ENSEMBLES = {"diet+linear": ("diet", "linear"), "default_diet+linear": ("default
 
 
 # --- folds --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Example:
@@ -139,6 +152,7 @@ def _nlu_yaml(examples: Sequence[Example]) -> str:
 
 # --- training and ranking -------------------------------------------------------------------
 
+
 @dataclass
 class FoldResult:
     rankings: List[List[Tuple[str, float]]]  # per held-out example, in order
@@ -166,8 +180,9 @@ def run_fold(config: dict, train: Sequence[Example], test: Sequence[Example], wo
     (folder / "nlu.yml").write_text(train_text, encoding="utf-8")
     (folder / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     started = time.monotonic()
-    model = train_nlu(str(folder / "config.yml"), str(folder / "nlu.yml"), str(folder / "models"),
-                      fixed_model_name="fold")
+    model = train_nlu(
+        str(folder / "config.yml"), str(folder / "nlu.yml"), str(folder / "models"), fixed_model_name="fold"
+    )
     seconds = time.monotonic() - started
     if not model:
         raise RuntimeError(f"training failed in {folder}")
@@ -226,12 +241,15 @@ def ensemble(name: str, a: Predictions, b: Predictions) -> Predictions:
     def entries(ranking):  # the fallback's pseudo-intent is no classifier's vote
         return [{"name": n, "confidence": c} for n, c in ranking if n != "nlu_fallback"]
 
-    merged = [[(e["name"], e["confidence"]) for e in mean_ranking(entries(left), entries(right))]
-              for left, right in zip(a.rankings, b.rankings)]
+    merged = [
+        [(e["name"], e["confidence"]) for e in mean_ranking(entries(left), entries(right))]
+        for left, right in zip(a.rankings, b.rankings)
+    ]
     return Predictions(name, a.examples, merged, [x + y for x, y in zip(a.train_seconds, b.train_seconds)])
 
 
 # --- replaying the decision -------------------------------------------------------------------
+
 
 @dataclass
 class Tally:
@@ -324,7 +342,9 @@ def run_all(k: int = FOLDS, names: Optional[Sequence[str]] = None) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folds", type=int, default=FOLDS)
-    parser.add_argument("--variants", default=",".join(variants()), help="comma-separated, of: " + ", ".join(variants()))
+    parser.add_argument(
+        "--variants", default=",".join(variants()), help="comma-separated, of: " + ", ".join(variants())
+    )
     parser.add_argument("--out", default=str(OUT / "crossval.json"))
     args = parser.parse_args(argv)
     summary = run_all(args.folds, args.variants.split(","))
@@ -337,12 +357,14 @@ def summarise(predictions: Dict[str, Predictions]) -> dict:
     from bot.matching import THRESHOLDS
 
     configs = variants()
-    out = {"folds": max(e.fold for e in next(iter(predictions.values())).examples) + 1,
-           "examples": len(next(iter(predictions.values())).examples),
-           "data_sha256": hashlib.sha256(NLU_FILE.read_bytes()).hexdigest()[:16],
-           "current_thresholds": {"answer": THRESHOLDS.answer, "margin": THRESHOLDS.margin},
-           "deployed": deployed(),
-           "variants": {}}
+    out = {
+        "folds": max(e.fold for e in next(iter(predictions.values())).examples) + 1,
+        "examples": len(next(iter(predictions.values())).examples),
+        "data_sha256": hashlib.sha256(NLU_FILE.read_bytes()).hexdigest()[:16],
+        "current_thresholds": {"answer": THRESHOLDS.answer, "margin": THRESHOLDS.margin},
+        "deployed": deployed(),
+        "variants": {},
+    }
     for name, p in predictions.items():
         top1 = sum(1 for e, r in zip(p.examples, p.rankings) if r and r[0][0] == e.intent) / len(p.examples)
         rows = sweep(p)
@@ -361,18 +383,29 @@ def summarise(predictions: Dict[str, Predictions]) -> dict:
 
 
 def format_summary(summary: dict) -> str:
-    lines = [f"{summary['examples']} examples, {summary['folds']} folds",
-             "variant | intent acc. | train s/fold | right | wrong | asked back | OOS handled (current thresholds) | chosen"]
+    lines = [
+        f"{summary['examples']} examples, {summary['folds']} folds",
+        "variant | intent acc. | train s/fold | right | wrong | asked back | OOS handled (current thresholds) | chosen",
+    ]
     for name, v in summary["variants"].items():
         f = v["at_current_thresholds"]
         c = v["chosen"]
-        chosen = (f"answer≥{c['answer']:.2f} margin≥{c['margin']:.2f}: right {c['right']:.1%} wrong {c['wrong']:.1%} "
-                  f"OOS {c['out_of_scope_handled']:.1%}") if c else "none admissible"
+        chosen = (
+            (
+                f"answer≥{c['answer']:.2f} margin≥{c['margin']:.2f}: right {c['right']:.1%} wrong {c['wrong']:.1%} "
+                f"OOS {c['out_of_scope_handled']:.1%}"
+            )
+            if c
+            else "none admissible"
+        )
         seconds = v["train_seconds_per_fold"]
-        lines.append(f"{name} | {v['intent_accuracy']:.1%} | {seconds:.0f} | {f['right']:.1%} | {f['wrong']:.1%} | "
-                     f"{f['asked_back']:.1%} | {f['out_of_scope_handled']:.1%} | {chosen}" if seconds is not None else
-                     f"{name} | {v['intent_accuracy']:.1%} | - | {f['right']:.1%} | {f['wrong']:.1%} | "
-                     f"{f['asked_back']:.1%} | {f['out_of_scope_handled']:.1%} | {chosen}")
+        lines.append(
+            f"{name} | {v['intent_accuracy']:.1%} | {seconds:.0f} | {f['right']:.1%} | {f['wrong']:.1%} | "
+            f"{f['asked_back']:.1%} | {f['out_of_scope_handled']:.1%} | {chosen}"
+            if seconds is not None
+            else f"{name} | {v['intent_accuracy']:.1%} | - | {f['right']:.1%} | {f['wrong']:.1%} | "
+            f"{f['asked_back']:.1%} | {f['out_of_scope_handled']:.1%} | {chosen}"
+        )
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ same feedback), so both servers get the same mix.
 An error is a failed request (connection, timeout, HTTP status other than 200), an empty reply, or
 our channel's "service momentanément indisponible" reply (sent when no reply came in time).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,7 +27,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import aiohttp
 
 try:  # our REST channel answers 200 with this text when no reply came in time: an error here
-    from bot.input_guard import UNAVAILABLE
+    from bot.screening import UNAVAILABLE
+
     DEGRADED = {UNAVAILABLE}
 except ImportError:
     DEGRADED = set()
@@ -73,19 +75,32 @@ class LoadResult:
         return sum(1 for s in self.samples if s.ok) / self.wall_s if self.wall_s else float("nan")
 
     def figures(self) -> Dict[str, float]:
-        return {"concurrency": self.concurrency, "conversations": self.conversations,
-                "messages": len(self.samples), "errors": len(self.errors),
-                "p50_ms": self.percentile(50) * 1000, "p95_ms": self.percentile(95) * 1000,
-                "p99_ms": self.percentile(99) * 1000, "msg_per_s": self.throughput, "wall_s": self.wall_s,
-                "cpu_ms_per_message": self.cpu_ms_per_message,
-                **{f"p50_{kind}_ms": self.percentile(50, kind) * 1000
-                   for kind in ("greet", "click", "question", "feedback")}}
+        return {
+            "concurrency": self.concurrency,
+            "conversations": self.conversations,
+            "messages": len(self.samples),
+            "errors": len(self.errors),
+            "p50_ms": self.percentile(50) * 1000,
+            "p95_ms": self.percentile(95) * 1000,
+            "p99_ms": self.percentile(99) * 1000,
+            "msg_per_s": self.throughput,
+            "wall_s": self.wall_s,
+            "cpu_ms_per_message": self.cpu_ms_per_message,
+            **{
+                f"p50_{kind}_ms": self.percentile(50, kind) * 1000
+                for kind in ("greet", "click", "question", "feedback")
+            },
+        }
 
 
-async def _post(session: aiohttp.ClientSession, url: str, sender: str, message: str) -> Tuple[Optional[list], float, str]:
+async def _post(
+    session: aiohttp.ClientSession, url: str, sender: str, message: str
+) -> Tuple[Optional[list], float, str]:
     started = time.perf_counter()
     try:
-        async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}) as response:
+        async with session.post(
+            f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}
+        ) as response:
             body = await response.text()
             seconds = time.perf_counter() - started
             if response.status != 200:
@@ -104,8 +119,9 @@ def _buttons(replies: Optional[list]) -> List[dict]:
     return [b for r in replies or [] for b in r.get("buttons") or [] if b.get("payload")]
 
 
-async def _live_conversation(session, url: str, rng: random.Random, questions: Sequence[str],
-                             samples: List[Sample]) -> List[Tuple[str, str]]:
+async def _live_conversation(
+    session, url: str, rng: random.Random, questions: Sequence[str], samples: List[Sample]
+) -> List[Tuple[str, str]]:
     """A conversation with our bot: clicks follow the buttons the bot actually shows."""
     sender, script = uuid.uuid4().hex, []
 
@@ -134,8 +150,15 @@ async def _replayed_conversation(session, url: str, script: List[Tuple[str, str]
         samples.append(Sample(kind, seconds, not error, error))
 
 
-async def _run(system: str, url: str, concurrency: int, conversations: int, seed: int,
-               questions: Sequence[str], scripts: Optional[List[List[Tuple[str, str]]]]) -> LoadResult:
+async def _run(
+    system: str,
+    url: str,
+    concurrency: int,
+    conversations: int,
+    seed: int,
+    questions: Sequence[str],
+    scripts: Optional[List[List[Tuple[str, str]]]],
+) -> LoadResult:
     samples: List[Sample] = []
     recorded: List[Optional[List[Tuple[str, str]]]] = [None] * conversations
     queue: asyncio.Queue = asyncio.Queue()
@@ -145,6 +168,7 @@ async def _run(system: str, url: str, concurrency: int, conversations: int, seed
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
         async def worker():
             while True:
                 try:
@@ -160,12 +184,19 @@ async def _run(system: str, url: str, concurrency: int, conversations: int, seed
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - started
-    return LoadResult(system, concurrency, conversations, wall, samples,
-                      [s for s in recorded if s is not None] if scripts is None else scripts)
+    return LoadResult(
+        system,
+        concurrency,
+        conversations,
+        wall,
+        samples,
+        [s for s in recorded if s is not None] if scripts is None else scripts,
+    )
 
 
-def run_live(system: str, url: str, concurrency: int, conversations: int, questions: Sequence[str],
-             seed: int = 1) -> LoadResult:
+def run_live(
+    system: str, url: str, concurrency: int, conversations: int, questions: Sequence[str], seed: int = 1
+) -> LoadResult:
     return asyncio.run(_run(system, url, concurrency, conversations, seed, questions, None))
 
 
@@ -176,13 +207,19 @@ def replay(system: str, url: str, concurrency: int, scripts: List[List[Tuple[str
 def merge(results: List[LoadResult]) -> LoadResult:
     """Rounds of one level as one result: all samples, wall times added (messages/s over the rounds)."""
     first = results[0]
-    return LoadResult(first.system, first.concurrency, sum(r.conversations for r in results),
-                      sum(r.wall_s for r in results), [s for r in results for s in r.samples],
-                      [script for r in results for script in r.scripts])
+    return LoadResult(
+        first.system,
+        first.concurrency,
+        sum(r.conversations for r in results),
+        sum(r.wall_s for r in results),
+        [s for r in results for s in r.samples],
+        [script for r in results for script in r.scripts],
+    )
 
 
-def run_live_for(system: str, url: str, concurrency: int, seconds: float, questions: Sequence[str],
-                 seed: int = 1000) -> LoadResult:
+def run_live_for(
+    system: str, url: str, concurrency: int, seconds: float, questions: Sequence[str], seed: int = 1000
+) -> LoadResult:
     """Batches of conversations until `seconds` have passed (for the profiler); one merged result."""
     started = time.perf_counter()
     merged = LoadResult(system, concurrency, 0, 0.0)

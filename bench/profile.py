@@ -5,6 +5,7 @@
 idle and left out; every other sample goes to the first part of PARTS that one of its frames
 matches (the list runs from the most specific part to the most general).
 """
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,11 @@ from typing import Callable, Dict, List, Tuple
 
 from bench.common import PYTHON
 
-PY_SPY = str(Path(PYTHON).parent / "py-spy") if (Path(PYTHON).parent / "py-spy").exists() else (shutil.which("py-spy") or "py-spy")
+PY_SPY = (
+    str(Path(PYTHON).parent / "py-spy")
+    if (Path(PYTHON).parent / "py-spy").exists()
+    else (shutil.which("py-spy") or "py-spy")
+)
 RATE = 100  # samples per second
 
 PARTS: List[Tuple[str, str]] = [
@@ -28,18 +33,23 @@ PARTS: List[Tuple[str, str]] = [
     ("dialogue policies", r"\(rasa/core/policies/"),
     ("NLU: spaCy", r"\((spacy|thinc)/|spacy_utils\.py|spacy_tokenizer\.py|spacy_featurizer\.py"),
     ("NLU: DIET (TensorFlow)", r"diet_classifier\.py|\((tensorflow|keras)/"),
-    ("NLU: featurizers", r"count_vectors_featurizer\.py|lexical_syntactic_featurizer\.py|regex_featurizer\.py|\((sklearn|scipy)/"),
+    (
+        "NLU: featurizers",
+        r"count_vectors_featurizer\.py|lexical_syntactic_featurizer\.py|regex_featurizer\.py|\((sklearn|scipy)/",
+    ),
     ("NLU: other (graph runner, tokenizer, fallback)", r"\(rasa/(nlu|engine)/|\(dask/"),
     ("call to the action server (HTTP client)", r"\(aiohttp/|\(rasa/utils/endpoints\.py"),
     ("our actions and replies (actions/, bot/)", r"\((actions|bot)/"),
     ("action server framework (rasa_sdk)", r"\(rasa_sdk/"),
     ("HTTP server, JSON, event loop", r"\((sanic|sanic_cors|sanic_routing|asyncio|json|ujson|http)/|\(ujson"),
 ]
-IDLE_LEAF = re.compile(r"^(serve \(sanic/server/runners\.py|run_forever \(asyncio|_run_once \(asyncio|select \(selectors"
-                       r"|wait \(threading|_worker \(concurrent)")
+IDLE_LEAF = re.compile(
+    r"^(serve \(sanic/server/runners\.py|run_forever \(asyncio|_run_once \(asyncio|select \(selectors"
+    r"|wait \(threading|_worker \(concurrent)"
+)
 
-# bot.tools.rasa_cli starts Rasa: its frames sit at the bottom of every stack of the Rasa server
-LAUNCHER = re.compile(r"^(main|<module>) \(bot/tools/rasa_cli\.py")
+# addons.cli starts Rasa: its frames sit at the bottom of every stack of the Rasa server
+LAUNCHER = re.compile(r"^(main|<module>) \(addons/cli\.py")
 
 
 @dataclass
@@ -76,17 +86,38 @@ def summarise(role: str, path: Path, messages: int) -> Profile:
     return Profile(role, busy, messages, dict(parts.most_common()), own.most_common(6))
 
 
-def profile_while(pids: Dict[str, int], seconds: int, folder: Path, run_load: Callable[[float], int]) -> Dict[str, Profile]:
+def profile_while(
+    pids: Dict[str, int], seconds: int, folder: Path, run_load: Callable[[float], int]
+) -> Dict[str, Profile]:
     """py-spy on each process of `pids` (role -> pid) for `seconds`, while `run_load(seconds)` sends
     messages (it returns how many); returns one summary per role."""
     folder.mkdir(parents=True, exist_ok=True)
     running = {}
     for role, pid in pids.items():
         out = folder / f"{role}.raw.txt"
-        running[role] = (subprocess.Popen(
-            [PY_SPY, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", str(RATE),
-             "--format", "raw", "--output", str(out), "--nonblocking"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), out)
+        running[role] = (
+            subprocess.Popen(
+                [
+                    PY_SPY,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    str(seconds),
+                    "--rate",
+                    str(RATE),
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(out),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            ),
+            out,
+        )
     time.sleep(1)  # py-spy attaches
     messages = run_load(seconds - 1)
     profiles = {}

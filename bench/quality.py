@@ -5,6 +5,7 @@ expected answer's text verbatim (right), contains another answer's text (wrong),
 (asked back: "Vouliez-vous dire… ?", the guided tree, a request to rephrase, "no answer").
 An out-of-scope question is handled when the reply contains no FAQ answer at all.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -57,9 +58,13 @@ class Score:
         return {"in_scope": len(self._in()), "out_of_scope": len(self._out())}
 
     def figures(self) -> dict:
-        return {"right": self.share("right"), "wrong": self.share("wrong"),
-                "asked_back": self.share("asked back"), "out_of_scope_handled": self.share("handled"),
-                **self.counts}
+        return {
+            "right": self.share("right"),
+            "wrong": self.share("wrong"),
+            "asked_back": self.share("asked back"),
+            "out_of_scope_handled": self.share("handled"),
+            **self.counts,
+        }
 
     def of(self, verdict: str) -> List[Outcome]:
         return [o for o in self.outcomes if o.verdict == verdict]
@@ -67,6 +72,7 @@ class Score:
 
 def score_rest(system: str, base_url: str, questions: Sequence[Question], workers: int = 4) -> Score:
     """First reply of a fresh conversation per question, over the REST channel."""
+
     def ask(question: Question) -> Outcome:
         reply = texts(send(base_url, f"bench-quality-{uuid.uuid4().hex}", question.text))
         return Outcome(question, shown_answers(reply), reply)
@@ -75,8 +81,9 @@ def score_rest(system: str, base_url: str, questions: Sequence[Question], worker
         return Score(system, list(pool.map(ask, questions)))
 
 
-def score_local(system: str, answer: Callable[[str], Optional[str]], questions: Sequence[Question],
-                note: str = "") -> Score:
+def score_local(
+    system: str, answer: Callable[[str], Optional[str]], questions: Sequence[Question], note: str = ""
+) -> Score:
     """An in-process system that returns an answer id or None."""
     outcomes = []
     for question in questions:

@@ -1,8 +1,8 @@
 """RESULTS.md from one run's measurements (every figure below comes from the run)."""
+
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import yaml
@@ -12,8 +12,7 @@ from bench.common import ROOT
 from bot import matching
 
 PROFILE_NOTES = ROOT / "bench" / "PROFILE.md"
-TARGETS = {"right": 0.97, "wrong": 0.005, "oos": 0.97, "p50_ratio": 1.3, "train_s": 120, "first_s": 30,
-           "rasa_mb": 1500}
+TARGETS = {"right": 0.97, "wrong": 0.005, "oos": 0.97, "p50_ratio": 1.3, "train_s": 120, "first_s": 30, "rasa_mb": 1500}
 SYSTEMS = ("tfidf", "stock", "ours")
 
 
@@ -27,8 +26,10 @@ def _quality_table(scores) -> List[str]:
         score = scores.get(key)
         if score:
             f = score.figures()
-            lines.append(f"| {score.system} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
-                         f"{_pct(f['out_of_scope_handled'])} |")
+            lines.append(
+                f"| {score.system} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
+                f"{_pct(f['out_of_scope_handled'])} |"
+            )
     return lines
 
 
@@ -80,11 +81,13 @@ def _part_ms(run, role: str, *needles: str) -> List[Tuple[str, float]]:
     prof = run.profiles.get(role)
     if not prof or prof.error or not prof.messages:
         return []
-    return [(name, prof.ms_per_message(samples)) for name, samples in prof.parts.items()
-            if any(n in name for n in needles)]
+    return [
+        (name, prof.ms_per_message(samples)) for name, samples in prof.parts.items() if any(n in name for n in needles)
+    ]
 
 
 # --- targets -------------------------------------------------------------------------------
+
 
 def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
     """(target, measured, met, reason when not met)."""
@@ -99,40 +102,69 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
             family = o.question.expected.split("_")[0]
             families[family] = families.get(family, 0) + 1
         top = max(families.items(), key=lambda item: item[1]) if families else None
-        family_note = (f" {top[1]} of the {len(misses)} misses concern the `{top[0]}_*` answers, which share much of "
-                       f"their vocabulary." if top and top[1] * 2 > len(misses) else "")
+        family_note = (
+            f" {top[1]} of the {len(misses)} misses concern the `{top[0]}_*` answers, which share much of "
+            f"their vocabulary."
+            if top and top[1] * 2 > len(misses)
+            else ""
+        )
         held = run.quality_heldout.get("ours")
-        held_note = (f" On the tests' held-out set `tests/data/heldout.yml` the same bot has "
-                     f"{_pct(held.share('right'))} right and {_pct(held.share('wrong'))} wrong." if held else "")
+        held_note = (
+            f" On the tests' held-out set `tests/data/heldout.yml` the same bot has "
+            f"{_pct(held.share('right'))} right and {_pct(held.share('wrong'))} wrong."
+            if held
+            else ""
+        )
         t = matching.THRESHOLDS
-        rows.append(("(c) right answers ≥ 97 %", _pct(f["right"]), f["right"] >= TARGETS["right"],
-                     f"{len(asked)} of {f['in_scope']} in-scope questions were asked back and {len(wrong)} answered "
-                     f"wrongly (listed under Confusions).{family_note} The bot answers only on a clear winner (best "
-                     f"FAQ intent ≥ {t.answer:.2f} and {t.margin:.2f} ahead of the second, thresholds chosen by "
-                     f"cross-validation) that neither contradicts the products the question names nor misses what "
-                     f"it asks about (bot/matching.py), and otherwise asks back with \"Vouliez-vous dire… ?\"."
-                     + held_note))
-        rows.append(("(c) wrong answers ≤ 0.5 %", _pct(f["wrong"]), f["wrong"] <= TARGETS["wrong"],
-                     f"{len(wrong)} of {f['in_scope']} questions got a neighbouring answer with enough confidence and "
-                     f"margin to be shown (listed under Confusions): the wording is closer to that answer's "
-                     f"training examples than to the expected answer's."))
-        rows.append(("(c) out-of-scope questions without an FAQ answer ≥ 97 %", _pct(f["out_of_scope_handled"]),
-                     f["out_of_scope_handled"] >= TARGETS["oos"],
-                     f"{len(leaked)} of {f['out_of_scope']} out-of-scope questions got an FAQ answer (listed under "
-                     f"Confusions): they share words with an answer's training examples, and the out-of-scope "
-                     f"examples of data/nlu.yml do not cover their subject."))
+        rows.append(
+            (
+                "(c) right answers ≥ 97 %",
+                _pct(f["right"]),
+                f["right"] >= TARGETS["right"],
+                f"{len(asked)} of {f['in_scope']} in-scope questions were asked back and {len(wrong)} answered "
+                f"wrongly (listed under Confusions).{family_note} The bot answers only on a clear winner (best "
+                f"FAQ intent ≥ {t.answer:.2f} and {t.margin:.2f} ahead of the second, thresholds chosen by "
+                f"cross-validation) that neither contradicts the products the question names nor misses what "
+                f"it asks about (bot/matching.py), and otherwise asks back with \"Vouliez-vous dire… ?\"." + held_note,
+            )
+        )
+        rows.append(
+            (
+                "(c) wrong answers ≤ 0.5 %",
+                _pct(f["wrong"]),
+                f["wrong"] <= TARGETS["wrong"],
+                f"{len(wrong)} of {f['in_scope']} questions got a neighbouring answer with enough confidence and "
+                f"margin to be shown (listed under Confusions): the wording is closer to that answer's "
+                f"training examples than to the expected answer's.",
+            )
+        )
+        rows.append(
+            (
+                "(c) out-of-scope questions without an FAQ answer ≥ 97 %",
+                _pct(f["out_of_scope_handled"]),
+                f["out_of_scope_handled"] >= TARGETS["oos"],
+                f"{len(leaked)} of {f['out_of_scope']} out-of-scope questions got an FAQ answer (listed under "
+                f"Confusions): they share words with an answer's training examples, and the out-of-scope "
+                f"examples of data/nlu.yml do not cover their subject.",
+            )
+        )
     seeds = getattr(run, "quality_seeds", {}).get("stock") or []
     if ours and len(seeds) > 1:
         f = ours.figures()
         right = [x.share("right") for x in seeds]
         wrong = [x.share("wrong") for x in seeds]
         met = f["right"] > max(right) and f["wrong"] <= min(wrong)
-        rows.append((f"(c) more right answers than stock Rasa, no more wrong ones ({len(seeds)} seeds)",
-                     f"ours {_pct(f['right'])} / {_pct(f['wrong'])}; stock {_pct(sum(right) / len(right))} "
-                     f"({_pct(min(right))}–{_pct(max(right))}) / {_pct(sum(wrong) / len(wrong))} "
-                     f"({_pct(min(wrong))}–{_pct(max(wrong))})", met,
-                     "Compared with every seed of the stock server: ours must beat its best right rate and "
-                     "not exceed its lowest wrong rate."))
+        rows.append(
+            (
+                f"(c) more right answers than stock Rasa, no more wrong ones ({len(seeds)} seeds)",
+                f"ours {_pct(f['right'])} / {_pct(f['wrong'])}; stock {_pct(sum(right) / len(right))} "
+                f"({_pct(min(right))}–{_pct(max(right))}) / {_pct(sum(wrong) / len(wrong))} "
+                f"({_pct(min(wrong))}–{_pct(max(wrong))})",
+                met,
+                "Compared with every seed of the stock server: ours must beat its best right rate and "
+                "not exceed its lowest wrong rate.",
+            )
+        )
     levels = _by_level(run)
     explained = False
     for concurrency, pair in sorted(levels.items()):
@@ -141,67 +173,110 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
             continue
         ratio = mine.percentile(50) / theirs.percentile(50)
         met = ratio <= TARGETS["p50_ratio"]
-        cpu = (f" CPU per message at this level: ours {_cpu(mine)}; stock {_cpu(theirs)}."
-               if mine.cpu_ms_per_message and theirs.cpu_ms_per_message else "")
+        cpu = (
+            f" CPU per message at this level: ours {_cpu(mine)}; stock {_cpu(theirs)}."
+            if mine.cpu_ms_per_message and theirs.cpu_ms_per_message
+            else ""
+        )
         if not explained:
             parts = _part_ms(run, "Rasa server", "spaCy", "tracker store", "action server", "jsonschema")
             detail = ", ".join(f"{name} {ms:.1f} ms" for name, ms in parts)
-            reason = ("Every message of ours does work the stock server does not: spaCy's French pipeline in the NLU "
-                      "(SpacyNLP runs every spaCy pipe except the parser), the SQL tracker store (conversations "
-                      "survive a restart; the stock server keeps them in memory) and one custom action per message "
-                      "(an HTTP round trip to the action server, which records answers and feedback in its "
-                      f"database). Per message in our Rasa server under load (Profiling): {detail or 'n/a'}." + cpu)
+            reason = (
+                "Every message of ours does work the stock server does not: spaCy's French pipeline in the NLU "
+                "(SpacyNLP runs every spaCy pipe except the parser), the SQL tracker store (conversations "
+                "survive a restart; the stock server keeps them in memory) and one custom action per message "
+                "(an HTTP round trip to the action server, which records answers and feedback in its "
+                f"database). Per message in our Rasa server under load (Profiling): {detail or 'n/a'}." + cpu
+            )
         else:
             reason = "Same causes." + cpu
         if concurrency > 1:
-            reason += (" With several conversations at once the p50 is mostly queueing: one Rasa server process uses "
-                       "one core, so the ratio follows the CPU time per message.")
+            reason += (
+                " With several conversations at once the p50 is mostly queueing: one Rasa server process uses "
+                "one core, so the ratio follows the CPU time per message."
+            )
         explained = explained or not met
-        rows.append((f"p50 latency ours ≤ 1.3 × stock at {concurrency} conversation{'s' if concurrency > 1 else ''}",
-                     f"{ratio:.2f} × ({_ms(mine.percentile(50), False)} vs {_ms(theirs.percentile(50), False)})",
-                     met, reason))
+        rows.append(
+            (
+                f"p50 latency ours ≤ 1.3 × stock at {concurrency} conversation{'s' if concurrency > 1 else ''}",
+                f"{ratio:.2f} × ({_ms(mine.percentile(50), False)} vs {_ms(theirs.percentile(50), False)})",
+                met,
+                reason,
+            )
+        )
     at32 = levels.get(32, {}).get("ours")
     if at32:
         kinds: Dict[str, int] = {}
         for sample in at32.errors:
             kinds[sample.error] = kinds.get(sample.error, 0) + 1
-        rows.append(("zero errors at 32 concurrent conversations (ours)", f"{len(at32.errors)} errors / "
-                     f"{len(at32.samples)} messages", not at32.errors,
-                     "Errors by kind: " + ", ".join(f"{k}: {v}" for k, v in kinds.items())))
+        rows.append(
+            (
+                "zero errors at 32 concurrent conversations (ours)",
+                f"{len(at32.errors)} errors / " f"{len(at32.samples)} messages",
+                not at32.errors,
+                "Errors by kind: " + ", ".join(f"{k}: {v}" for k, v in kinds.items()),
+            )
+        )
     trained = run.training.get("ours")
     stock_trained = run.training.get("stock")
     if trained:
-        rows.append(("training ≤ 120 s", _s(trained.seconds), trained.seconds <= TARGETS["train_s"],
-                     f"Our pipeline is {_config_epochs()} on {run.machine.get('cores')} cores, trained from an empty "
-                     f"cache; spaCy parses every training example and DIET's epochs dominate"
-                     + (f" (the stock project trains in {stock_trained.seconds:.0f} s here)." if stock_trained else ".")))
+        rows.append(
+            (
+                "training ≤ 120 s",
+                _s(trained.seconds),
+                trained.seconds <= TARGETS["train_s"],
+                f"Our pipeline is {_config_epochs()} on {run.machine.get('cores')} cores, trained from an empty "
+                f"cache; spaCy parses every training example and DIET's epochs dominate"
+                + (f" (the stock project trains in {stock_trained.seconds:.0f} s here)." if stock_trained else "."),
+            )
+        )
     else:
         rows.append(("training ≤ 120 s", "not measured in quick mode", None, ""))
     first = run.first_answer_s.get("ours")
     if first is not None:
         stock_first = run.first_answer_s.get("stock")
-        rows.append(("first answer ≤ 30 s after start", _s(first), first <= TARGETS["first_s"],
-                     "From the start of bot.tools.serve: the action server starts first (the launcher waits for it), "
-                     "then Rasa imports TensorFlow and loads the model with spaCy's French model"
-                     + (f"; the stock Rasa server, without spaCy or action server, needs {stock_first:.1f} s here." if stock_first else ".")))
+        rows.append(
+            (
+                "first answer ≤ 30 s after start",
+                _s(first),
+                first <= TARGETS["first_s"],
+                "From the start of ops.serve: the action server starts first (the launcher waits for it), "
+                "then Rasa imports TensorFlow and loads the model with spaCy's French model"
+                + (
+                    f"; the stock Rasa server, without spaCy or action server, needs {stock_first:.1f} s here."
+                    if stock_first
+                    else "."
+                ),
+            )
+        )
     rasa_peak = run.peaks_mb.get("ours: Rasa server")
     if rasa_peak is not None:
-        rows.append(("Rasa server peak memory ≤ 1.5 GB", _mb(rasa_peak), rasa_peak <= TARGETS["rasa_mb"],
-                     f"TensorFlow, the DIET model and spaCy's French model stay loaded "
-                     f"(stock server: {_mb(run.peaks_mb.get('stock: Rasa server'))})."))
+        rows.append(
+            (
+                "Rasa server peak memory ≤ 1.5 GB",
+                _mb(rasa_peak),
+                rasa_peak <= TARGETS["rasa_mb"],
+                f"TensorFlow, the DIET model and spaCy's French model stay loaded "
+                f"(stock server: {_mb(run.peaks_mb.get('stock: Rasa server'))}).",
+            )
+        )
     return rows
 
 
 # --- sections --------------------------------------------------------------------------------
+
 
 def _header(run) -> List[str]:
     s = run.settings
     m = run.machine
     lines = ["# Benchmarks: answer quality, speed, footprint", ""]
     if s.quick:
-        lines += ["> **Quick mode** (`make bench-quick`, CI): a small sample of the evaluation set, short loads, the "
-                  "stock model trained with fewer epochs, no training timed. It checks that the benchmark runs; "
-                  "its figures are not the figures of record (`make bench`).", ""]
+        lines += [
+            "> **Quick mode** (`make bench-quick`, CI): a small sample of the evaluation set, short loads, the "
+            "stock model trained with fewer epochs, no training timed. It checks that the benchmark runs; "
+            "its figures are not the figures of record (`make bench`).",
+            "",
+        ]
     lines += [
         f"- Command: `{run.command}` (`python -m bench.run{' --quick' if s.quick else ''}`), run on {run.started}, "
         f"{run.seconds / 60:.1f} min.",
@@ -236,14 +311,16 @@ def _quality_section(run) -> List[str]:
     counts = ours.counts
     per_answer = "all" if run.settings.per_answer is None else f"the first {run.settings.per_answer}"
     lines = [
-        "## 1. Answer quality", "",
+        "## 1. Answer quality",
+        "",
         f"Evaluation set: `bench/data/evaluation.yml`, {per_answer} questions of each answer "
         f"({counts['in_scope']} in scope) and {counts['out_of_scope']} out-of-scope questions, vendor-style; written "
         "for the benchmark apart from the training examples (`data/nlu.yml`) and from the tests' held-out set, never "
         "used for training nor to choose a threshold. Each question opens a fresh conversation; "
         "its first reply either contains the expected answer's text verbatim (right), contains another answer's text "
         "(wrong), or neither (asked back: \"Vouliez-vous dire… ?\", the guided questions, a request to rephrase, "
-        "no answer). An out-of-scope question is handled when the reply contains no FAQ answer.", "",
+        "no answer). An out-of-scope question is handled when the reply contains no FAQ answer.",
+        "",
     ]
     lines += _quality_table(run.quality)
     lines += _seeds_table(run)
@@ -256,15 +333,21 @@ def _quality_section(run) -> List[str]:
         "FallbackClassifier 0.3; MemoizationPolicy, RulePolicy, UnexpecTEDIntentPolicy, TEDPolicy), `language: fr`, "
         "trained on our `data/nlu.yml`; each `ask_<id>` intent answers with a response holding the answer's text, "
         "`nlu_fallback` asks to rephrase; no custom action; scored over REST"
-        + (" (quick mode: the default pipeline and policies written out with fewer epochs)." if run.settings.quick else "."),
-        f"- (c) Our bot, started by `bot.tools.serve`, scored over REST; model: {run.our_model}.", "",
+        + (
+            " (quick mode: the default pipeline and policies written out with fewer epochs)."
+            if run.settings.quick
+            else "."
+        ),
+        f"- (c) Our bot, started by `ops.serve`, scored over REST; model: {run.our_model}.",
+        "",
     ]
     if run.quality_heldout:
         held = run.quality_heldout.get("ours")
         lines += [
             f"For reference, the same scoring on the tests' held-out set `tests/data/heldout.yml` "
             f"({held.counts['in_scope']} in scope, {held.counts['out_of_scope']} out of scope; no question is a "
-            "near-duplicate of a training example, a test checks it):", "",
+            "near-duplicate of a training example, a test checks it):",
+            "",
         ]
         lines += _quality_table(run.quality_heldout)
         lines.append("")
@@ -277,8 +360,12 @@ def _quality_section(run) -> List[str]:
     else:
         lines += ["Wrong answers: none.", ""]
     if asked:
-        lines += ["Asked back instead of answering:", "", "| question | expected | first reply began with |",
-                  "|---|---|---|"]
+        lines += [
+            "Asked back instead of answering:",
+            "",
+            "| question | expected | first reply began with |",
+            "|---|---|---|",
+        ]
         lines += [f"| {_cell(o.question.text)} | {o.question.expected} | {_cell(_short(o.reply, 70))} |" for o in asked]
         lines.append("")
     else:
@@ -294,7 +381,8 @@ def _quality_section(run) -> List[str]:
 
 def _speed_section(run) -> List[str]:
     lines = [
-        "## 3. Speed over REST", "",
+        "## 3. Speed over REST",
+        "",
         "Each conversation (fresh sender id): a greeting; one or two button clicks, each the payload of a button of "
         "the previous reply; a free question (from the two evaluation sets); the feedback \"Oui\" (the \"Oui\" button's "
         "payload when the previous reply has one, else the word). N conversations run at once, each sending its next "
@@ -308,7 +396,8 @@ def _speed_section(run) -> List[str]:
         "An error is a failed request (connection, 60 s timeout, HTTP status other than 200), an empty reply, or our "
         "channel's \"service momentanément indisponible\" reply (sent when no reply comes within its timeout). "
         "CPU per message: user + system CPU time each server process used during the level, divided by the "
-        "messages sent.", "",
+        "messages sent.",
+        "",
         "| concurrent conversations | system | messages | errors | p50 | p95 | p99 | messages/s | CPU per message |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -320,15 +409,24 @@ def _speed_section(run) -> List[str]:
                 f = r.figures()
                 name = "(c) ours" if key == "ours" else "(b) stock Rasa"
                 cpu = ", ".join(f"{role} {ms:.1f} ms" for role, ms in r.cpu_ms_per_message.items()) or "n/a"
-                lines.append(f"| {concurrency} | {name} | {f['messages']} | {f['errors']} | {_ms(f['p50_ms'])} | "
-                             f"{_ms(f['p95_ms'])} | {_ms(f['p99_ms'])} | {f['msg_per_s']:.1f} | {cpu} |")
-    lines += ["", "p50 by kind of message (ours / stock):", "",
-              "| concurrent conversations | greeting | button click | free question | feedback |", "|---|---|---|---|---|"]
+                lines.append(
+                    f"| {concurrency} | {name} | {f['messages']} | {f['errors']} | {_ms(f['p50_ms'])} | "
+                    f"{_ms(f['p95_ms'])} | {_ms(f['p99_ms'])} | {f['msg_per_s']:.1f} | {cpu} |"
+                )
+    lines += [
+        "",
+        "p50 by kind of message (ours / stock):",
+        "",
+        "| concurrent conversations | greeting | button click | free question | feedback |",
+        "|---|---|---|---|---|",
+    ]
     for concurrency, pair in sorted(levels.items()):
         mine, theirs = pair.get("ours"), pair.get("stock")
         if mine and theirs:
-            cells = [f"{_ms(mine.percentile(50, k), False)} / {_ms(theirs.percentile(50, k), False)}"
-                     for k in ("greet", "click", "question", "feedback")]
+            cells = [
+                f"{_ms(mine.percentile(50, k), False)} / {_ms(theirs.percentile(50, k), False)}"
+                for k in ("greet", "click", "question", "feedback")
+            ]
             lines.append(f"| {concurrency} | " + " | ".join(cells) + " |")
     return lines + [""]
 
@@ -337,8 +435,10 @@ def _footprint_section(run) -> List[str]:
     ours, theirs = run.training.get("ours"), run.training.get("stock")
     quick_note = "not measured in quick mode"
     lines = [
-        "## 4. Footprint", "",
-        "| | (c) our bot | (b) stock Rasa |", "|---|---|---|",
+        "## 4. Footprint",
+        "",
+        "| | (c) our bot | (b) stock Rasa |",
+        "|---|---|---|",
         f"| training time (`rasa train`, empty cache) | {_s(ours.seconds) if ours else quick_note} | "
         f"{_s(theirs.seconds) if theirs else quick_note} |",
         f"| training peak memory | {_mb(ours.peak_rss_mb) if ours else quick_note} | "
@@ -351,36 +451,58 @@ def _footprint_section(run) -> List[str]:
         "",
         "Peak memory is the peak resident set (VmHWM) of each process at the end of the run (after the quality "
         "questions, the loads and the profiling); training memory is `rasa train`'s maximum resident set. The start "
-        "to first answer runs from the launch of the process (`bot.tools.serve` for ours, `rasa run` for stock) "
-        "to the first non-empty REST reply to \"Bonjour\"; the two servers start one after the other.", "",
+        "to first answer runs from the launch of the process (`ops.serve` for ours, `rasa run` for stock) "
+        "to the first non-empty REST reply to \"Bonjour\"; the two servers start one after the other.",
+        "",
     ]
     return lines
 
 
 def _profile_section(run, notes: bool = True) -> List[str]:
-    lines = ["## Profiling: where a reply's time goes", "",
-             f"py-spy sampled our Rasa server and action server ({run.settings.profile_seconds} s, 8 conversations at "
-             "a time, same mix) in this run. Idle samples are left out; ms per message = busy samples / sampling rate / "
-             "messages sent during the sampling.", ""]
+    lines = [
+        "## Profiling: where a reply's time goes",
+        "",
+        f"py-spy sampled our Rasa server and action server ({run.settings.profile_seconds} s, 8 conversations at "
+        "a time, same mix) in this run. Idle samples are left out; ms per message = busy samples / sampling rate / "
+        "messages sent during the sampling.",
+        "",
+    ]
     for role, prof in run.profiles.items():
         if prof.error:
             lines += [f"{role}: py-spy failed ({prof.error}).", ""]
             continue
-        lines += [f"**{role}** ({prof.messages} messages, {prof.busy_samples} busy samples)", "",
-                  "| part | share of busy time | ms per message |", "|---|---|---|"]
+        lines += [
+            f"**{role}** ({prof.messages} messages, {prof.busy_samples} busy samples)",
+            "",
+            "| part | share of busy time | ms per message |",
+            "|---|---|---|",
+        ]
         for name, samples in prof.parts.items():
             lines.append(f"| {name} | {samples / prof.busy_samples * 100:.1f} % | {prof.ms_per_message(samples):.1f} |")
         if prof.own_frames:
-            lines += ["", "Our own functions (inclusive): " + "; ".join(
-                f"`{frame}` {samples / prof.busy_samples * 100:.1f} %" for frame, samples in prof.own_frames)]
+            lines += [
+                "",
+                "Our own functions (inclusive): "
+                + "; ".join(
+                    f"`{frame}` {samples / prof.busy_samples * 100:.1f} %" for frame, samples in prof.own_frames
+                ),
+            ]
         lines.append("")
     if notes and PROFILE_NOTES.exists():
         text = PROFILE_NOTES.read_text(encoding="utf-8").strip().splitlines()
         if text and text[0].startswith("# "):
             text = text[1:]
         text = ["#### " + line[3:] if line.startswith("## ") else line for line in text]
-        lines += ["### What was found and changed (before / after)", "",
-                  f"From `bench/PROFILE.md` (an earlier investigation with this harness, dated there):", ""] + text + [""]
+        lines += (
+            [
+                "### What was found and changed (before / after)",
+                "",
+                "From `bench/PROFILE.md` (an earlier investigation with this harness, dated there):",
+                "",
+            ]
+            + text
+            + [""]
+        )
     return lines
 
 
@@ -388,17 +510,26 @@ def _seeds_table(run) -> List[str]:
     seeds = getattr(run, "quality_seeds", {}).get("stock") or []
     if len(seeds) < 2:
         return []
-    lines = ["", f"Stock Rasa trains differently with each seed: {len(seeds)} seeds on the same questions.", "",
-             "| stock Rasa | right | wrong | asked back / no answer | out of scope without FAQ answer |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "",
+        f"Stock Rasa trains differently with each seed: {len(seeds)} seeds on the same questions.",
+        "",
+        "| stock Rasa | right | wrong | asked back / no answer | out of scope without FAQ answer |",
+        "|---|---|---|---|---|",
+    ]
     for seed, score in zip(stock.SEEDS, seeds):
         f = score.figures()
-        lines.append(f"| seed {seed} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
-                     f"{_pct(f['out_of_scope_handled'])} |")
+        lines.append(
+            f"| seed {seed} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
+            f"{_pct(f['out_of_scope_handled'])} |"
+        )
     keys = ("right", "wrong", "asked_back", "out_of_scope_handled")
     values = {k: [x.figures()[k] for x in seeds] for k in keys}
-    lines.append("| mean (min–max) | " + " | ".join(
-        f"{_pct(sum(v) / len(v))} ({_pct(min(v))}–{_pct(max(v))})" for v in values.values()) + " |")
+    lines.append(
+        "| mean (min–max) | "
+        + " | ".join(f"{_pct(sum(v) / len(v))} ({_pct(min(v))}–{_pct(max(v))})" for v in values.values())
+        + " |"
+    )
     return lines
 
 
@@ -408,59 +539,94 @@ def _crossval_section(run) -> List[str]:
         return ["## 2. Cross-validation on the training data", "", "Not run in quick mode (`make bench` runs it).", ""]
     t = matching.THRESHOLDS
     lines = [
-        "## 2. Cross-validation on the training data", "",
+        "## 2. Cross-validation on the training data",
+        "",
         f"`python -m bench.crossval`: {cv['folds']}-fold cross-validation on `data/nlu.yml` alone ({cv['examples']} "
         f"examples, stratified by intent; data {cv['data_sha256']}). Each variant is trained on four fifths and ranks "
         "the fifth left out; the bot's decision (`bot/matching.py`: thresholds, facet and aspect guards) is replayed "
         "on those rankings. In-scope: examples of the FAQ intents (right / wrong / asked back); out of scope: every "
         "other intent (handled = no FAQ answer). An ensemble averages two variants' rankings on the same folds. "
         "The thresholds of the bot are chosen here: the most right answers with at most 0.5 % wrong and at least "
-        "97 % of out-of-scope examples handled, never on an evaluation set.", "",
-        f"At the bot's thresholds (answer ≥ {t.answer:.2f}, margin ≥ {t.margin:.2f}):", "",
+        "97 % of out-of-scope examples handled, never on an evaluation set.",
+        "",
+        f"At the bot's thresholds (answer ≥ {t.answer:.2f}, margin ≥ {t.margin:.2f}):",
+        "",
         "| variant | intent accuracy | training per fold | right | wrong | asked back | out of scope handled | "
         "same without the guards: right / wrong / handled | best admissible thresholds |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, v in cv["variants"].items():
         f, g, c = v["at_current_thresholds"], v["at_current_thresholds_without_guards"], v["chosen"]
-        chosen = (f"≥ {c['answer']:.2f}, margin {c['margin']:.2f}: {_pct(c['right'])} right, {_pct(c['wrong'])} wrong, "
-                  f"{_pct(c['out_of_scope_handled'])} handled" if c else "none")
+        chosen = (
+            f"≥ {c['answer']:.2f}, margin {c['margin']:.2f}: {_pct(c['right'])} right, {_pct(c['wrong'])} wrong, "
+            f"{_pct(c['out_of_scope_handled'])} handled"
+            if c
+            else "none"
+        )
         seconds = v.get("train_seconds_per_fold")
-        lines.append(f"| {name}: {v['description']} | {_pct(v['intent_accuracy'])} | {_s(seconds)} | {_pct(f['right'])} "
-                     f"| {_pct(f['wrong'])} | {_pct(f['asked_back'])} | {_pct(f['out_of_scope_handled'])} | "
-                     f"{_pct(g['right'])} / {_pct(g['wrong'])} / {_pct(g['out_of_scope_handled'])} | {chosen} |")
+        lines.append(
+            f"| {name}: {v['description']} | {_pct(v['intent_accuracy'])} | {_s(seconds)} | {_pct(f['right'])} "
+            f"| {_pct(f['wrong'])} | {_pct(f['asked_back'])} | {_pct(f['out_of_scope_handled'])} | "
+            f"{_pct(g['right'])} / {_pct(g['wrong'])} / {_pct(g['out_of_scope_handled'])} | {chosen} |"
+        )
     used = cv["variants"].get(cv.get("deployed", "ours"))
     if used:
-        lines += ["", f"The curve of the deployed variant ({cv.get('deployed', 'ours')}) at margin {t.margin:.2f}: "
-                  "right, wrong and asked back by answer threshold.", "",
-                  "| answer ≥ | right | wrong | asked back | out of scope handled |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"The curve of the deployed variant ({cv.get('deployed', 'ours')}) at margin {t.margin:.2f}: "
+            "right, wrong and asked back by answer threshold.",
+            "",
+            "| answer ≥ | right | wrong | asked back | out of scope handled |",
+            "|---|---|---|---|---|",
+        ]
         for point in used["curve"]:
             if abs(point["margin"] - t.margin) < 1e-9:
-                lines.append(f"| {point['answer']:.2f} | {_pct(point['right'])} | {_pct(point['wrong'])} | "
-                             f"{_pct(point['asked_back'])} | {_pct(point['out_of_scope_handled'])} |")
+                lines.append(
+                    f"| {point['answer']:.2f} | {_pct(point['right'])} | {_pct(point['wrong'])} | "
+                    f"{_pct(point['asked_back'])} | {_pct(point['out_of_scope_handled'])} |"
+                )
     return lines + [""]
 
 
 def render(run) -> str:
-    lines = (_header(run) + _targets_section(run) + _quality_section(run) + _crossval_section(run) + _speed_section(run)
-             + _footprint_section(run) + _profile_section(run))
+    lines = (
+        _header(run)
+        + _targets_section(run)
+        + _quality_section(run)
+        + _crossval_section(run)
+        + _speed_section(run)
+        + _footprint_section(run)
+        + _profile_section(run)
+    )
     return "\n".join(lines).rstrip() + "\n"
 
 
 def as_json(run) -> dict:
     return {
         "mode": "quick" if run.settings.quick else "full",
-        "started": run.started, "seconds": round(run.seconds, 1), "machine": run.machine, "versions": run.versions,
+        "started": run.started,
+        "seconds": round(run.seconds, 1),
+        "machine": run.machine,
+        "versions": run.versions,
         "quality": {key: score.figures() for key, score in run.quality.items()},
         "quality_heldout": {key: score.figures() for key, score in run.quality_heldout.items()},
-        "quality_seeds": {key: [s.figures() for s in scores] for key, scores in getattr(run, "quality_seeds", {}).items()},
-        "crossval": {name: {k: v for k, v in variant.items() if k != "curve"}
-                     for name, variant in ((getattr(run, "crossval", None) or {}).get("variants") or {}).items()},
+        "quality_seeds": {
+            key: [s.figures() for s in scores] for key, scores in getattr(run, "quality_seeds", {}).items()
+        },
+        "crossval": {
+            name: {k: v for k, v in variant.items() if k != "curve"}
+            for name, variant in ((getattr(run, "crossval", None) or {}).get("variants") or {}).items()
+        },
         "load": [r.figures() | {"system": r.system} for r in run.load],
-        "training": {k: (None if v is None else {"seconds": v.seconds, "peak_rss_mb": v.peak_rss_mb})
-                     for k, v in run.training.items()},
-        "first_answer_s": run.first_answer_s, "peaks_mb": run.peaks_mb,
-        "profiles": {role: {"messages": p.messages, "busy_samples": p.busy_samples, "parts": p.parts, "error": p.error}
-                     for role, p in run.profiles.items()},
+        "training": {
+            k: (None if v is None else {"seconds": v.seconds, "peak_rss_mb": v.peak_rss_mb})
+            for k, v in run.training.items()
+        },
+        "first_answer_s": run.first_answer_s,
+        "peaks_mb": run.peaks_mb,
+        "profiles": {
+            role: {"messages": p.messages, "busy_samples": p.busy_samples, "parts": p.parts, "error": p.error}
+            for role, p in run.profiles.items()
+        },
         "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok, _ in targets(run)],
     }

@@ -5,8 +5,9 @@
 
 Everything is measured on this machine in this run, side by side: (a) a TF-IDF search, (b) a stock
 Rasa 3.6 project on our data (generated into a temp folder, see bench/stock.py), (c) our bot
-started by `bot.tools.serve`. Nothing is written outside the temp folder except the report.
+started by `ops.serve`. Nothing is written outside the temp folder except the report.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -27,8 +28,7 @@ from typing import Dict, List, Optional, Tuple
 import rasa
 
 from bench import baselines, crossval, load, profile, quality, report, stock
-from bench.common import (HELDOUT, PYTHON, ROOT, children, cmdline, env, evaluation_set, free_port, log, machine,
-                          start)
+from bench.common import HELDOUT, PYTHON, ROOT, children, cmdline, env, evaluation_set, free_port, log, machine, start
 from bench.training import Training, train
 
 OUR_MODEL = ROOT / "models" / "faq.tar.gz"
@@ -76,10 +76,16 @@ class Run:
 
 def _git() -> str:
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return commit + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -88,8 +94,14 @@ def _git() -> str:
 def _versions() -> Dict[str, str]:
     import sklearn
     import spacy
-    return {"rasa": rasa.__version__, "python": platform.python_version(), "spacy": spacy.__version__,
-            "scikit-learn": sklearn.__version__, "commit": _git()}
+
+    return {
+        "rasa": rasa.__version__,
+        "python": platform.python_version(),
+        "spacy": spacy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "commit": _git(),
+    }
 
 
 def _stock_models(work: Path, settings: Settings, run: Run) -> List[Tuple[Optional[int], Path]]:
@@ -114,8 +126,9 @@ def _stock_models(work: Path, settings: Settings, run: Run) -> List[Tuple[Option
         folder = work / f"stock-{seed}"
         stock.write_project(folder, settings.quick, seed)
         log(f"training the stock Rasa project (b), seed {seed}")
-        trained = train(folder, [], folder / "models", "stock", work / f"cache-stock-{seed}",
-                        work / f"train-stock-{seed}.log")
+        trained = train(
+            folder, [], folder / "models", "stock", work / f"cache-stock-{seed}", work / f"train-stock-{seed}.log"
+        )
         run.training.setdefault("stock", trained)
         run.stock_training_s.append(trained.seconds)
         log(f"stock model (seed {seed}) trained in {trained.seconds:.0f} s")
@@ -142,26 +155,62 @@ def _start_stock(work: Path, model: Path, seed: Optional[int] = None):
     port = free_port()
     folder = work / ("stock" if seed is None else f"stock-{seed}")
     log("starting the stock Rasa server (b)" + ("" if seed is None else f", seed {seed}"))
-    return start("stock", [PYTHON, "-m", "rasa", "run", "--model", str(model), "--interface", "127.0.0.1",
-                           "--port", str(port), "--credentials", "credentials.yml"],
-                 f"http://127.0.0.1:{port}", work / f"stock-server-{seed}.log", folder, env())
+    return start(
+        "stock",
+        [
+            PYTHON,
+            "-m",
+            "rasa",
+            "run",
+            "--model",
+            str(model),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--credentials",
+            "credentials.yml",
+        ],
+        f"http://127.0.0.1:{port}",
+        work / f"stock-server-{seed}.log",
+        folder,
+        env(),
+    )
 
 
 def _start_ours(work: Path, model: Path):
     port, actions_port, web_port = free_port(), free_port(), free_port()
     databases = work / "databases"
     databases.mkdir(exist_ok=True)
-    environ = env(FAQ_STORE_URL=f"sqlite:///{databases / 'faq.db'}",
-                  FAQ_TRACKER_STORE_URL=f"sqlite:///{databases / 'tracker.db'}")
-    log("starting our bot (c) with bot.tools.serve")
-    server = start("ours", [PYTHON, "-m", "bot.tools.serve", "--model", str(model), "--port", str(port),
-                            "--actions-port", str(actions_port), "--web-port", str(web_port)],
-                   f"http://127.0.0.1:{port}", work / "our-server.log", ROOT, environ)
+    environ = env(
+        FAQ_STORE_URL=f"sqlite:///{databases / 'faq.db'}", FAQ_TRACKER_STORE_URL=f"sqlite:///{databases / 'tracker.db'}"
+    )
+    log("starting our bot (c) with ops.serve")
+    server = start(
+        "ours",
+        [
+            PYTHON,
+            "-m",
+            "ops.serve",
+            "--model",
+            str(model),
+            "--port",
+            str(port),
+            "--actions-port",
+            str(actions_port),
+            "--web-port",
+            str(web_port),
+        ],
+        f"http://127.0.0.1:{port}",
+        work / "our-server.log",
+        ROOT,
+        environ,
+    )
     for pid in children(server.process.pid):
         line = cmdline(pid)
         if "rasa_sdk" in line:
             server.pids["action server"] = pid
-        elif "bot.web.server" in line:
+        elif "ops.web.server" in line:
             server.pids["web page server"] = pid
         elif " run " in line and "rasa" in line:
             server.pids["Rasa server"] = pid
@@ -170,8 +219,11 @@ def _start_ours(work: Path, model: Path):
 
 def _used(before: Dict[str, Optional[float]], after: Dict[str, Optional[float]]) -> Dict[str, float]:
     """CPU seconds used by each server process between two readings."""
-    return {role: after[role] - before[role] for role in after
-            if role != "web page server" and after[role] is not None and before.get(role) is not None}
+    return {
+        role: after[role] - before[role]
+        for role in after
+        if role != "web page server" and after[role] is not None and before.get(role) is not None
+    }
 
 
 def _cpu_per_message(result: load.LoadResult, used: List[Dict[str, float]]) -> None:
@@ -202,7 +254,8 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
         server = _start_stock(work, model, seed)
         try:
             run.quality_seeds.setdefault("stock", []).append(
-                quality.score_rest(f"(b) stock Rasa, seed {seed}", server.url, questions))
+                quality.score_rest(f"(b) stock Rasa, seed {seed}", server.url, questions)
+            )
         finally:
             server.stop()
 
@@ -218,8 +271,10 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
         log(f"first answers: stock {stock_server.first_answer_s:.1f} s, ours {ours.first_answer_s:.1f} s")
 
         log(f"(b) and (c) over REST on {len(questions)} + {len(heldout)} questions")
-        for key, name, url in (("stock", "(b) stock Rasa, default pipeline", stock_server.url),
-                               ("ours", "(c) our bot", ours.url)):
+        for key, name, url in (
+            ("stock", "(b) stock Rasa, default pipeline", stock_server.url),
+            ("ours", "(c) our bot", ours.url),
+        ):
             run.quality[key] = quality.score_rest(name, url, questions)
             run.quality_heldout[key] = quality.score_rest(name, url, heldout)
         run.quality_seeds.setdefault("stock", []).insert(0, run.quality["stock"])
@@ -245,8 +300,10 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
             _cpu_per_message(mine, [r[1] for r in rounds])
             _cpu_per_message(theirs, [r[3] for r in rounds])
             run.load += [mine, theirs]
-            log(f"  p50 ours {mine.percentile(50) * 1000:.0f} ms, stock {theirs.percentile(50) * 1000:.0f} ms; "
-                f"errors {len(mine.errors)} / {len(theirs.errors)}")
+            log(
+                f"  p50 ours {mine.percentile(50) * 1000:.0f} ms, stock {theirs.percentile(50) * 1000:.0f} ms; "
+                f"errors {len(mine.errors)} / {len(theirs.errors)}"
+            )
 
         log(f"profiling our servers with py-spy for {settings.profile_seconds} s under load (8 at a time)")
         pids = {role: pid for role, pid in ours.pids.items() if role != "web page server"}
@@ -270,8 +327,13 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
 def profile_only(work: Path, conversations: int, seconds: int) -> str:
     """Our bot alone (models/faq.tar.gz): latency at 1 conversation, then py-spy under load; a Markdown
     snippet for before/after comparisons of a change (bench/PROFILE.md)."""
-    run = Run(FULL, "python -m bench.run --profile-only", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              machine(), _versions())
+    run = Run(
+        FULL,
+        "python -m bench.run --profile-only",
+        datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        machine(),
+        _versions(),
+    )
     questions = [q.text for q in evaluation_set() + evaluation_set(path=HELDOUT)]
     ours = _start_ours(work, OUR_MODEL)
     try:
@@ -279,14 +341,21 @@ def profile_only(work: Path, conversations: int, seconds: int) -> str:
         single = load.run_live("ours", ours.url, 1, conversations, questions, seed=1)
         pids = {role: pid for role, pid in ours.pids.items() if role != "web page server"}
         run.profiles = profile.profile_while(
-            pids, seconds, work / "profiles",
-            lambda s: len(load.run_live_for("ours", ours.url, 8, s, questions).samples))
+            pids,
+            seconds,
+            work / "profiles",
+            lambda s: len(load.run_live_for("ours", ours.url, 8, s, questions).samples),
+        )
     finally:
         ours.stop()
     f = single.figures()
-    lines = [f"Run on {run.started}, load average {run.machine.get('load')}, commit {run.versions['commit']}.", "",
-             f"1 conversation at a time, {f['messages']} messages: p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms, "
-             f"{f['msg_per_s']:.1f} messages/s.", ""]
+    lines = [
+        f"Run on {run.started}, load average {run.machine.get('load')}, commit {run.versions['commit']}.",
+        "",
+        f"1 conversation at a time, {f['messages']} messages: p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms, "
+        f"{f['msg_per_s']:.1f} messages/s.",
+        "",
+    ]
     run.settings = Settings(False, None, None, {}, 0, seconds)
     lines += report._profile_section(run, notes=False)[4:]
     return "\n".join(lines)
@@ -294,15 +363,27 @@ def profile_only(work: Path, conversations: int, seconds: int) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK") == "1",
-                        help="small sample, stock model with fewer epochs, no training timed (CI)")
-    parser.add_argument("--out", help="report path (default: bench/RESULTS.md, test-output/bench/RESULTS.md in quick mode)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        default=os.environ.get("BENCH_QUICK") == "1",
+        help="small sample, stock model with fewer epochs, no training timed (CI)",
+    )
+    parser.add_argument(
+        "--out", help="report path (default: bench/RESULTS.md, test-output/bench/RESULTS.md in quick mode)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, models, profiles)")
-    parser.add_argument("--profile-only", action="store_true",
-                        help="our bot alone: latency at 1 conversation and py-spy under load, printed as Markdown")
+    parser.add_argument(
+        "--profile-only",
+        action="store_true",
+        help="our bot alone: latency at 1 conversation and py-spy under load, printed as Markdown",
+    )
     parser.add_argument("--render", metavar="RUN_PICKLE", help="re-render a kept run (work folder's run.pickle)")
-    parser.add_argument("--cluster", action="store_true",
-                        help="then cluster mode: 1 vs 2 replicas at 32 conversations (bench/cluster.py -> CLUSTER.md)")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="then cluster mode: 1 vs 2 replicas at 32 conversations (bench/cluster.py -> CLUSTER.md)",
+    )
     args = parser.parse_args(argv)
     if args.render:
         with open(args.render, "rb") as handle:
@@ -320,8 +401,11 @@ def main(argv=None) -> int:
                 shutil.rmtree(work, ignore_errors=True)
         return 0
     settings = QUICK if args.quick else FULL
-    out = Path(args.out) if args.out else (ROOT / "test-output" / "bench" / "RESULTS.md" if args.quick
-                                           else ROOT / "bench" / "RESULTS.md")
+    out = (
+        Path(args.out)
+        if args.out
+        else (ROOT / "test-output" / "bench" / "RESULTS.md" if args.quick else ROOT / "bench" / "RESULTS.md")
+    )
     command = "make bench-quick" if args.quick else "make bench"
     work = Path(tempfile.mkdtemp(prefix="faq-bench-"))
     log(f"{'quick' if args.quick else 'full'} mode; work folder {work}")
@@ -342,6 +426,7 @@ def main(argv=None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     if args.cluster:
         from bench import cluster
+
         return cluster.main(["--quick"] if args.quick else [])
     return 0
 

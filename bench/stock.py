@@ -10,6 +10,7 @@
 - data/rules.yml: one rule per intent, and the standard `nlu_fallback` rule that asks to rephrase.
 No custom action, in-memory tracker store, REST channel: what a Rasa user gets out of the box.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -57,8 +58,11 @@ def config_text(quick: bool, seed: Optional[int] = None) -> str:
             component["epochs"] = QUICK_EPOCHS
         if seed is not None and component["name"] in SEEDED:
             component["random_seed"] = seed
-    header = ("# Quick mode: Rasa's default pipeline and policies with fewer epochs (not the figures of record)\n"
-              if quick else f"# Rasa's default pipeline and policies, as `rasa init` leaves them, with random_seed {seed}\n")
+    header = (
+        "# Quick mode: Rasa's default pipeline and policies with fewer epochs (not the figures of record)\n"
+        if quick
+        else f"# Rasa's default pipeline and policies, as `rasa init` leaves them, with random_seed {seed}\n"
+    )
     return header + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
@@ -73,8 +77,12 @@ def domain_and_rules() -> Dict[str, dict]:
         text = answer.text if answer else PLAIN_TEXTS.get(intent, f"D'accord ({intent.replace('_', ' ')}).")
         responses[f"utter_{intent}"] = [{"text": text}]
         rules.append({"rule": f"{intent}", "steps": [{"intent": intent}, {"action": f"utter_{intent}"}]})
-    rules.append({"rule": "ask to rephrase when the NLU is unsure",
-                  "steps": [{"intent": "nlu_fallback"}, {"action": "utter_please_rephrase"}]})
+    rules.append(
+        {
+            "rule": "ask to rephrase when the NLU is unsure",
+            "steps": [{"intent": "nlu_fallback"}, {"action": "utter_please_rephrase"}],
+        }
+    )
     domain = {
         "version": "3.1",
         "intents": intents,

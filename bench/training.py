@@ -1,4 +1,5 @@
 """`rasa train` timed, with its peak memory, into a temp folder (models/faq.tar.gz is never touched)."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,9 @@ def train(cwd: Path, args: List[str], out: Path, name: str, cache: Path, log_pat
     command = [PYTHON, "-m", "rasa", "train", *args, "--out", str(out), "--fixed-model-name", name]
     with open(log_path, "w") as handle:
         started = time.monotonic()
-        process = subprocess.Popen(command, cwd=cwd, env=env(RASA_CACHE_DIRECTORY=str(cache)),
-                                   stdout=handle, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env(RASA_CACHE_DIRECTORY=str(cache)), stdout=handle, stderr=subprocess.STDOUT
+        )
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.monotonic() - started
     process.returncode = os.waitstatus_to_exitcode(status)

@@ -10,6 +10,7 @@ The words are few and plain on purpose: each aspect is a question word vendors u
 must appear in an answer that really speaks of it. Measured on the training examples of every
 answer (`bench/crossval.py`): a guard that blocks an answer's own examples costs right answers.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,12 +20,16 @@ from typing import Dict, FrozenSet, Pattern, Tuple
 from bot.knowledge import Answer
 from bot.normalise import fold
 
-_COST = (r"couts?|coute\w*|prix|tarifs?|tarification|tarife\w*|payante?s?|gratuite?s?|gratuitement|budget\w*"
-         r"|factur\w*|montants?|euros?|cher|chere|frais|redevance")
-_TIME = (r"^quand|(a partir de|jusqu a|d ici|depuis) quand|quand (est ce|sera|seront|pourr\w*|faut|doit|doivent|peut"
-         r"|peuvent|aura|ouvr\w*|commenc\w*|deposer|candidater|publi\w*)|dates?|delais?|durees?|calendrier|planning"
-         r"|echeances?|echeancier|combien de temps|dure|durent|renouvel\w*|valables?|validite|expir\w*|chaque annee"
-         r"|tous les ans|jusqu a|deadline|date limite|combien de (jours|mois|semaines|ans|annees)")
+_COST = (
+    r"couts?|coute\w*|prix|tarifs?|tarification|tarife\w*|payante?s?|gratuite?s?|gratuitement|budget\w*"
+    r"|factur\w*|montants?|euros?|cher|chere|frais|redevance"
+)
+_TIME = (
+    r"^quand|(a partir de|jusqu a|d ici|depuis) quand|quand (est ce|sera|seront|pourr\w*|faut|doit|doivent|peut"
+    r"|peuvent|aura|ouvr\w*|commenc\w*|deposer|candidater|publi\w*)|dates?|delais?|durees?|calendrier|planning"
+    r"|echeances?|echeancier|combien de temps|dure|durent|renouvel\w*|valables?|validite|expir\w*|chaque annee"
+    r"|tous les ans|jusqu a|deadline|date limite|combien de (jours|mois|semaines|ans|annees)"
+)
 _MUST = r"obligatoire\w*|obligation\w*|oblige\w*|imposee?s?|contraignant\w*|optionnel\w*|facultati\w*"
 _GAIN = r"avantages?|interets?|benefices?|valeur ajoutee|qu est ce qu on y gagne|qu est ce qu on gagne|on y gagne|ca rapporte"
 
@@ -35,8 +40,10 @@ ASPECTS: Dict[str, Tuple[Pattern[str], Pattern[str]]] = {
     "cost": (re.compile(rf"\b({_COST})\b"), re.compile(rf"\b({_COST})\b")),
     "time": (
         re.compile(rf"\b({_TIME})\b"),
-        re.compile(rf"\b({_TIME}|quand|annuel\w*|a partir d|janvier|fevrier|mars|avril|mai|juin|juillet|aout"
-                   rf"|septembre|octobre|novembre|decembre|20\d\d)\b"),
+        re.compile(
+            rf"\b({_TIME}|quand|annuel\w*|a partir d|janvier|fevrier|mars|avril|mai|juin|juillet|aout"
+            rf"|septembre|octobre|novembre|decembre|20\d\d)\b"
+        ),
     ),
     "obligation": (
         re.compile(rf"\b({_MUST})\b"),

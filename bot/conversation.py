@@ -3,6 +3,7 @@
 Every function here is pure: given the knowledge base and what the user did, it returns a
 `Reply`. The Rasa actions only hand these to the dispatcher.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,6 +51,7 @@ class Record:
 
     kind: "answer_shown" | "feedback" | "unanswered"; data: the matching `Store.record_*` arguments.
     """
+
     kind: str
     data: Dict[str, Any]
 
@@ -80,6 +82,7 @@ REPHRASE_BUTTON = button("Poser ma question autrement", "rephrase")
 
 
 # --- the guided tree -------------------------------------------------------------------
+
 
 def welcome(kb: KnowledgeBase) -> Reply:
     return Reply([Message(WELCOME)]) + guide(kb, "")
@@ -122,6 +125,7 @@ def _question_message(step: "tree.Question") -> Message:
 
 # --- answers ---------------------------------------------------------------------------
 
+
 def format_answer(answer: Answer) -> str:
     """Title, the ANS's text word for word (its lines and lists kept), and the link.
 
@@ -148,6 +152,7 @@ def answer(kb: KnowledgeBase, answer_id: Optional[str], via: str) -> Reply:
 
 # --- free text -------------------------------------------------------------------------
 
+
 def free_text(kb: KnowledgeBase, ranking: Sequence[dict], first_turn: bool, text: str = "") -> Reply:
     """Answer, ask back, or say plainly that the FAQ has no answer.
 
@@ -158,10 +163,14 @@ def free_text(kb: KnowledgeBase, ranking: Sequence[dict], first_turn: bool, text
         return answer(kb, decision.answer_ids[0], VIA_FREE_TEXT)
     if decision.kind == matching.DecisionKind.BROWSE:
         return guide(kb, tree.format_path(decision.path))
-    return _free_text_reply(kb, decision, first_turn) + Reply(records=[Record(
-        "unanswered", {"text": text or "", "kind": decision.kind.value,
-                       "candidates": [list(c) for c in decision.scores]},
-    )])
+    return _free_text_reply(kb, decision, first_turn) + Reply(
+        records=[
+            Record(
+                "unanswered",
+                {"text": text or "", "kind": decision.kind.value, "candidates": [list(c) for c in decision.scores]},
+            )
+        ]
+    )
 
 
 def _free_text_reply(kb: KnowledgeBase, decision: "matching.Decision", first_turn: bool) -> Reply:
@@ -173,8 +182,9 @@ def _free_text_reply(kb: KnowledgeBase, decision: "matching.Decision", first_tur
         return Reply([Message(DID_YOU_MEAN, buttons)])
     if first_turn and not decision.path and decision.reason in (matching.Reason.UNSURE, matching.Reason.OUT_OF_SCOPE):
         return welcome(kb)
-    return (Reply([Message(NOT_FOUND, [CONTACT_BUTTON]), Message(BROWSE_INSTEAD)])
-            + guide(kb, tree.format_path(decision.path), open_single=False))
+    return Reply([Message(NOT_FOUND, [CONTACT_BUTTON]), Message(BROWSE_INSTEAD)]) + guide(
+        kb, tree.format_path(decision.path), open_single=False
+    )
 
 
 def _via(value: Optional[str]) -> Optional[str]:
@@ -182,6 +192,7 @@ def _via(value: Optional[str]) -> Optional[str]:
 
 
 # --- feedback --------------------------------------------------------------------------
+
 
 def feedback(
     kb: KnowledgeBase,

@@ -7,6 +7,7 @@ An answer marked `status: draft` (added by `make import-faq APPLY=1` from the AN
 title and facets still to write) is left out of the bot: not in `answers`, not in the tree, no
 intent. `KnowledgeBase.drafts` lists them with what they still miss (`Draft.missing`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -114,7 +115,7 @@ class KnowledgeBase:
     def answer_for_intent(self, intent: str) -> Optional[Answer]:
         if not intent or not intent.startswith(INTENT_PREFIX):
             return None
-        return self.answer(intent[len(INTENT_PREFIX):])
+        return self.answer(intent[len(INTENT_PREFIX) :])
 
     @property
     def intents(self) -> List[str]:
@@ -131,8 +132,12 @@ def _parse(doc: dict) -> KnowledgeBase:
             id=f["id"],
             question=f["question"],
             options=tuple(
-                Option(id=o["id"], label=o["label"], aliases=tuple(o.get("aliases") or ()),
-                       acronyms=tuple(o.get("acronyms") or ()))
+                Option(
+                    id=o["id"],
+                    label=o["label"],
+                    aliases=tuple(o.get("aliases") or ()),
+                    acronyms=tuple(o.get("acronyms") or ()),
+                )
                 for o in f["options"]
             ),
         )

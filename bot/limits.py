@@ -1,59 +1,27 @@
-"""Every limit on what clients may send, in one place: values from FAQ_* environment variables.
+"""Every limit on what clients may send, in one place (values: bot/settings.py).
 
 The assistant faces the public web: one client or one conversation must not be able to take the
-single Rasa event loop for itself. Plain Python (no Rasa): the channels (bot/rest_channel.py,
-bot/channels.py) call these checks before anything is parsed or handed to Rasa. docs/security.md
+single Rasa event loop for itself. Plain Python (no Rasa): the channels (addons/rest_channel.py,
+addons/socketio_channel.py) call these checks before anything is parsed or handed to Rasa. docs/security.md
 lists the settings and what each limit answers.
 """
+
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Optional
+
+from bot.settings import Settings
 
 RATE_LIMITED = (
     "Vous envoyez beaucoup de messages en peu de temps. Merci de patienter une minute avant de "
     "continuer : votre conversation reprendra où elle en était."
 )
 NOT_TEXT = "Je n'ai pas compris ce message : envoyez du texte, ou utilisez les boutons proposés."
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    value = env.get(name, "")
-    try:
-        return max(0, int(value)) if value.strip() else default
-    except ValueError:
-        raise ValueError(f"{name} doit être un nombre entier (reçu : {value!r})") from None
-
-
-@dataclass(frozen=True)
-class Settings:
-    """0 turns a rate limit off (e.g. behind a proxy that enforces its own)."""
-
-    per_conversation: int = 30  # messages a minute per conversation (burst: as many at once)
-    per_address: int = 120  # messages a minute per client address
-    max_body_bytes: int = 16 * 1024  # a REST body or a socket.io HTTP request, refused before it is read
-    max_json_depth: int = 20  # nesting of a REST body; ours has 2 levels
-    max_metadata_bytes: int = 1024  # socket.io customData kept with each message, else dropped
-    trusted_proxies: int = 0  # proxies in front that append to X-Forwarded-For (nginx of the cluster: 1)
-
-    @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
-        env = os.environ if env is None else env
-        d = cls()
-        return cls(
-            per_conversation=_int(env, "FAQ_RATE_PER_CONVERSATION", d.per_conversation),
-            per_address=_int(env, "FAQ_RATE_PER_ADDRESS", d.per_address),
-            max_body_bytes=_int(env, "FAQ_MAX_BODY_BYTES", d.max_body_bytes) or d.max_body_bytes,
-            max_json_depth=_int(env, "FAQ_MAX_JSON_DEPTH", d.max_json_depth) or d.max_json_depth,
-            max_metadata_bytes=_int(env, "FAQ_MAX_METADATA_BYTES", d.max_metadata_bytes),
-            trusted_proxies=_int(env, "FAQ_TRUSTED_PROXIES", d.trusted_proxies),
-        )
 
 
 class RateLimiter:

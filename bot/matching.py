@@ -13,6 +13,7 @@ Otherwise: "Vouliez-vous dire… ?" with the candidates that fit the question's 
 The thresholds are chosen by cross-validation on the training data alone (`bench/crossval.py`,
 figures in bench/RESULTS.md), never on an evaluation set.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ def faq_candidates(kb: KnowledgeBase, ranking: Iterable[Mapping]) -> List[Tuple[
 def mean_ranking(first: Iterable[Mapping], second: Iterable[Mapping]) -> List[dict]:
     """The mean confidence of each intent over two rankings (an intent one of them omits counts 0).
 
-    How the two classifiers of config.yml are combined (bot/nlu_ensemble.py), and how the
+    How the two classifiers of config.yml are combined (addons/nlu_ensemble.py), and how the
     cross-validation combines their held-out rankings (bench/crossval.py).
     """
     scores: dict = {}
@@ -106,8 +107,9 @@ def _out_of_scope(ranking: Iterable[Mapping]) -> float:
     )
 
 
-def decide(kb: KnowledgeBase, ranking: Iterable[Mapping], text: str = "",
-           thresholds: Optional[Thresholds] = None) -> Decision:
+def decide(
+    kb: KnowledgeBase, ranking: Iterable[Mapping], text: str = "", thresholds: Optional[Thresholds] = None
+) -> Decision:
     """`ranking` is Rasa's `intent_ranking`: [{"name": ..., "confidence": ...}, ...]; `text` the question."""
     t = thresholds or THRESHOLDS
     text = text if isinstance(text, str) else ""
@@ -122,8 +124,11 @@ def decide(kb: KnowledgeBase, ranking: Iterable[Mapping], text: str = "",
         return Decision(DecisionKind.BROWSE, (), scores, Reason.VAGUE, path)
 
     def fits(answer: Answer) -> bool:
-        return (not mentions.contradicts(answer, named) and not aspects.missing(answer, text)
-                and aspects.shares_subject(aspects.subject_words(answer, mentions.facet_words(kb, answer)), text))
+        return (
+            not mentions.contradicts(answer, named)
+            and not aspects.missing(answer, text)
+            and aspects.shares_subject(aspects.subject_words(answer, mentions.facet_words(kb, answer)), text)
+        )
 
     reason = Reason.UNSURE
     if faq:

@@ -9,6 +9,7 @@ French word.
 Two uses: an answer whose facets contradict what the user named is never given straight away
 (`contradicts`), and a vague message enters the guided tree where it points (`tree_path`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,10 +34,12 @@ def _one_edit_apart(a: str, b: str) -> bool:
         diffs = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
         if len(diffs) == 1:
             return True
-        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+        return (
+            len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+        )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     for i in range(len(long_)):
-        if long_[:i] + long_[i + 1:] == short:
+        if long_[:i] + long_[i + 1 :] == short:
             return True
     return False
 
@@ -71,8 +74,12 @@ def _read(kb: KnowledgeBase, text: str) -> Tuple[Tuple[Tuple[str, str], ...], st
             rest = rest.replace(f" {alias} ", f" {_GAP} ")
     words = rest.split()
     for alias, pairs in lexicon.items():
-        if " " not in alias and len(alias) >= FUZZY_MIN_LENGTH and any(
-            len(word) >= FUZZY_MIN_LENGTH and word[0] == alias[0] and _one_edit_apart(word, alias) for word in words
+        if (
+            " " not in alias
+            and len(alias) >= FUZZY_MIN_LENGTH
+            and any(
+                len(word) >= FUZZY_MIN_LENGTH and word[0] == alias[0] and _one_edit_apart(word, alias) for word in words
+            )
         ):
             named += pairs
     for facet in kb.facets:

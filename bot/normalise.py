@@ -3,6 +3,7 @@
 Vendors type without accents, with typographic apostrophes and hyphens or none: "Ségur",
 "segur", "SEGUR" and "ségur-" must all look alike to the guards and to the data checks.
 """
+
 from __future__ import annotations
 
 import re

@@ -9,11 +9,11 @@ Only what the report needs is kept: the conversation id, answer ids, Oui/Non, ho
 reached, and the text of the questions the bot could not answer (see README, RGPD section).
 Times are naive UTC.
 """
+
 from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 import threading
 from datetime import datetime, timedelta, timezone
@@ -23,12 +23,14 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from bot import settings
+
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 STORE_URL_ENV = "FAQ_STORE_URL"
 TRACKER_URL_ENV = "FAQ_TRACKER_STORE_URL"
-DEFAULT_STORE_URL = "sqlite:///var/faq.db"
+DEFAULT_STORE_URL = settings.Settings.store_url
 DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
 TEXT_MAX = 500  # longer questions are cut: enough to understand them, less personal data kept
 SQLITE_BUSY_MS = 10_000
@@ -39,7 +41,8 @@ UNANSWERED_KINDS = ("suggest", "none")
 metadata = sa.MetaData()
 
 feedback = sa.Table(
-    "feedback", metadata,
+    "feedback",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("conversation_id", sa.String(255), nullable=False),
     sa.Column("answer_id", sa.String(100), nullable=False, index=True),
@@ -49,7 +52,8 @@ feedback = sa.Table(
 )
 
 answers_shown = sa.Table(
-    "answers_shown", metadata,
+    "answers_shown",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("conversation_id", sa.String(255), nullable=False),
     sa.Column("answer_id", sa.String(100), nullable=False, index=True),
@@ -58,7 +62,8 @@ answers_shown = sa.Table(
 )
 
 unanswered = sa.Table(
-    "unanswered", metadata,
+    "unanswered",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("conversation_id", sa.String(255), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
@@ -103,6 +108,7 @@ def redact(text: str) -> str:
         text = pattern.sub(placeholder, text)
     return text
 
+
 TRACKER_EVENTS_TABLE = "events"  # Rasa's SQLTrackerStore; `timestamp` is a Unix time
 
 
@@ -118,6 +124,7 @@ def _naive_utc(at: Optional[datetime]) -> datetime:
 
 # --- URLs ------------------------------------------------------------------------------
 
+
 def resolve_url(url: str) -> str:
     """A relative SQLite path is taken from the project folder (whatever the working folder)."""
     parsed = make_url(url)
@@ -130,7 +137,7 @@ def resolve_url(url: str) -> str:
 
 
 def store_url() -> str:
-    return resolve_url(os.environ.get(STORE_URL_ENV) or DEFAULT_STORE_URL)
+    return resolve_url(settings.current().store_url)
 
 
 def tracker_url(tracker_config: Optional[Mapping[str, Any]]) -> Optional[str]:
@@ -138,8 +145,9 @@ def tracker_url(tracker_config: Optional[Mapping[str, Any]]) -> Optional[str]:
 
     None when the tracker store is not an SQL one (then Rasa keeps conversations in memory).
     """
-    if os.environ.get(TRACKER_URL_ENV):
-        return resolve_url(os.environ[TRACKER_URL_ENV])
+    configured = settings.current().tracker_store_url
+    if configured:
+        return resolve_url(configured)
     if not tracker_config or str(tracker_config.get("type", "")).lower() != "sql":
         return None
     url = tracker_config.get("url")
@@ -183,8 +191,13 @@ def create_engine(url: str) -> Engine:
     # fsync: 5-13 ms per write on a busy 2-core machine, 0.3-0.5 ms pooled (bench/PROFILE.md).
     database = make_url(url).database
     pooled = {"poolclass": sa.pool.QueuePool} if database and database != ":memory:" else {}
-    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False},
-                              hide_parameters=True, future=True, **pooled)
+    engine = sa.create_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False},
+        hide_parameters=True,
+        future=True,
+        **pooled,
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):  # every new connection waits instead of failing
@@ -197,6 +210,7 @@ def create_engine(url: str) -> Engine:
 
 
 # --- what to persist -------------------------------------------------------------------
+
 
 def _candidates(candidates: Iterable[Sequence[Any]]) -> List[List[Any]]:
     return [[str(aid), round(float(score), 4)] for aid, score in candidates]
@@ -217,26 +231,51 @@ class Store:
 
     # writes
 
-    def record_feedback(self, conversation_id: str, answer_id: str, helpful: bool, via: str,
-                        at: Optional[datetime] = None) -> None:
-        self._upsert(feedback, {"conversation_id": conversation_id, "answer_id": answer_id},
-                     helpful=bool(helpful), via=_check(via, VIAS), created_at=_naive_utc(at))
+    def record_feedback(
+        self, conversation_id: str, answer_id: str, helpful: bool, via: str, at: Optional[datetime] = None
+    ) -> None:
+        self._upsert(
+            feedback,
+            {"conversation_id": conversation_id, "answer_id": answer_id},
+            helpful=bool(helpful),
+            via=_check(via, VIAS),
+            created_at=_naive_utc(at),
+        )
 
-    def record_answer_shown(self, conversation_id: str, answer_id: str, via: str,
-                            at: Optional[datetime] = None) -> None:
-        self._upsert(answers_shown, {"conversation_id": conversation_id, "answer_id": answer_id},
-                     via=_check(via, VIAS), created_at=_naive_utc(at))
+    def record_answer_shown(
+        self, conversation_id: str, answer_id: str, via: str, at: Optional[datetime] = None
+    ) -> None:
+        self._upsert(
+            answers_shown,
+            {"conversation_id": conversation_id, "answer_id": answer_id},
+            via=_check(via, VIAS),
+            created_at=_naive_utc(at),
+        )
 
-    def record_unanswered(self, conversation_id: str, text: str, kind: str,
-                          candidates: Iterable[Sequence[Any]], at: Optional[datetime] = None) -> None:
-        self._insert(unanswered, conversation_id=conversation_id, text=redact((text or "").strip())[:TEXT_MAX],
-                     kind=_check(kind, UNANSWERED_KINDS), candidates=_candidates(candidates),
-                     created_at=_naive_utc(at))
+    def record_unanswered(
+        self,
+        conversation_id: str,
+        text: str,
+        kind: str,
+        candidates: Iterable[Sequence[Any]],
+        at: Optional[datetime] = None,
+    ) -> None:
+        self._insert(
+            unanswered,
+            conversation_id=conversation_id,
+            text=redact((text or "").strip())[:TEXT_MAX],
+            kind=_check(kind, UNANSWERED_KINDS),
+            candidates=_candidates(candidates),
+            created_at=_naive_utc(at),
+        )
 
     def record(self, conversation_id: str, kind: str, data: Mapping[str, Any]) -> None:
         """One `conversation.Record` (kind "feedback" | "answer_shown" | "unanswered")."""
-        writers = {"feedback": self.record_feedback, "answer_shown": self.record_answer_shown,
-                   "unanswered": self.record_unanswered}
+        writers = {
+            "feedback": self.record_feedback,
+            "answer_shown": self.record_answer_shown,
+            "unanswered": self.record_unanswered,
+        }
         writers[kind](conversation_id, **data)
 
     def _insert(self, table: sa.Table, **values: Any) -> None:
@@ -263,8 +302,7 @@ class Store:
 
     def counts(self) -> Dict[str, int]:
         with self.engine.connect() as connection:
-            return {t.name: connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                    for t in TABLES}
+            return {t.name: connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in TABLES}
 
     # RGPD
 
@@ -272,8 +310,12 @@ class Store:
         """Delete every row older than `days` days, then compact the file so that nothing deleted
         stays readable in it (see `purge_rows`); returns the number deleted per table."""
         cutoff = _naive_utc(now) - timedelta(days=days)
-        return {table.name: count for table, count in
-                zip(TABLES, purge_rows(self.url, [(table, table.c.created_at < cutoff) for table in TABLES]))}
+        return {
+            table.name: count
+            for table, count in zip(
+                TABLES, purge_rows(self.url, [(table, table.c.created_at < cutoff) for table in TABLES])
+            )
+        }
 
 
 def _check(value: str, allowed: Tuple[str, ...]) -> str:
@@ -295,8 +337,12 @@ def purge_rows(url: str, deletions: Sequence[Tuple[sa.Table, Any]], batch: int =
     `secure_delete` overwrites it as it goes, then VACUUM rebuilds the file and a TRUNCATE
     checkpoint empties the WAL. (PostgreSQL: its own VACUUM reclaims the rows; see docs/security.md.)
     """
-    engine = sa.create_engine(url, hide_parameters=True, future=True,
-                              **({"connect_args": {"timeout": SQLITE_BUSY_MS / 1000}} if _sqlite(url) else {}))
+    engine = sa.create_engine(
+        url,
+        hide_parameters=True,
+        future=True,
+        **({"connect_args": {"timeout": SQLITE_BUSY_MS / 1000}} if _sqlite(url) else {}),
+    )
     counts = []
     try:
         with engine.connect() as connection:

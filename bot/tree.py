@@ -5,6 +5,7 @@ FAQ's five qualifying questions, where "*" means "Je ne sais pas". Buttons carry
 path, so a button clicked from an old message still leads to the right place: the tree
 keeps no state of its own.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,9 +58,7 @@ def format_path(path: Path) -> str:
 def candidates(kb: KnowledgeBase, path: Path) -> List[Answer]:
     """Answers compatible with every value chosen on the path ("*" filters nothing)."""
     return [
-        answer
-        for answer in kb.answers
-        if all(value == SKIP or value in answer.values(facet) for facet, value in path)
+        answer for answer in kb.answers if all(value == SKIP or value in answer.values(facet) for facet, value in path)
     ]
 
 

@@ -1,4 +1,5 @@
 """Shared fixtures: the real Rasa server and action server, started once per test run."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.tools.serve import wait_http
+from ops.serve import wait_http
 from tests.rest_client import new_sender, send
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,10 +28,12 @@ def free_port() -> int:
 def tmp_databases(tmp_path_factory):
     """Every test (and the servers it starts) writes to temporary SQLite files, never to var/."""
     folder = tmp_path_factory.mktemp("databases")
-    urls = {"FAQ_STORE_URL": f"sqlite:///{folder / 'faq.db'}",
-            "FAQ_TRACKER_STORE_URL": f"sqlite:///{folder / 'tracker.db'}",
-            # the whole suite talks from 127.0.0.1: no per-address limit (tests/test_security_e2e.py sets one)
-            "FAQ_RATE_PER_ADDRESS": "0"}
+    urls = {
+        "FAQ_STORE_URL": f"sqlite:///{folder / 'faq.db'}",
+        "FAQ_TRACKER_STORE_URL": f"sqlite:///{folder / 'tracker.db'}",
+        # the whole suite talks from 127.0.0.1: no per-address limit (tests/test_security_e2e.py sets one)
+        "FAQ_RATE_PER_ADDRESS": "0",
+    }
     saved = {name: os.environ.get(name) for name in urls}
     os.environ.update(urls)
     yield urls
@@ -42,13 +45,25 @@ def tmp_databases(tmp_path_factory):
 
 
 def start_bot(log_path: Path, env: dict = None, web_port: int = None):
-    """`bot.tools.serve` on free ports; returns (process, base URL) once a first reply came back."""
+    """`ops.serve` on free ports; returns (process, base URL) once a first reply came back."""
     port, actions_port, web_port = free_port(), free_port(), web_port or free_port()
     log = open(log_path, "a")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.tools.serve", "--port", str(port), "--actions-port", str(actions_port),
-         "--web-port", str(web_port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        [
+            sys.executable,
+            "-m",
+            "ops.serve",
+            "--port",
+            str(port),
+            "--actions-port",
+            str(actions_port),
+            "--web-port",
+            str(web_port),
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     log.close()
     url = f"http://127.0.0.1:{port}"

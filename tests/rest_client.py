@@ -1,4 +1,5 @@
 """A tiny REST-channel client for the end-to-end tests and the benchmark."""
+
 from __future__ import annotations
 
 import json

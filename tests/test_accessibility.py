@@ -7,6 +7,7 @@ focus after a choice, modal full screen, speakers, text box label, reduced motio
 shown from its start, new-tab links, console and requests, a duplicated tab. docs/accessibility.md maps each RGAA
 criterion to these tests. Screenshots and axe reports go to test-output/accessibility/.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,6 +35,7 @@ INSIDE = "return arguments[0].contains(document.activeElement);"
 
 # --- fixtures and helpers -------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def browser():
     driver = new_browser()
@@ -56,15 +58,25 @@ def shots(output_dir) -> Path:
 @pytest.fixture
 def page(browser, web_url, shots):
     """The page at a given size (desktop by default), a first visit, no motion preference."""
+
     def load(size: str = "1280", reduced_motion: bool = False) -> Widget:
         width, height, mobile = SIZES[size] if size in SIZES else size
-        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
-        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
-            {"name": "prefers-reduced-motion", "value": "reduce" if reduced_motion else "no-preference"}]})
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+        )
+        browser.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia",
+            {
+                "features": [
+                    {"name": "prefers-reduced-motion", "value": "reduce" if reduced_motion else "no-preference"}
+                ]
+            },
+        )
         widget = Widget(browser, web_url, shots).load()
         browser.get_log("browser")  # what earlier pages logged is not this page's
         return widget
+
     try:
         yield load
     finally:
@@ -118,7 +130,8 @@ def run_axe(widget: Widget, name: str) -> dict:
     """axe-core on the whole page; the report goes to test-output/accessibility/axe-<name>.json."""
     if not widget.js("return !!window.axe"):
         widget.js(AXE.read_text(encoding="utf-8"))
-    result = widget.driver.execute_async_script("""
+    result = widget.driver.execute_async_script(
+        """
         const done = arguments[arguments.length - 1];
         axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})
           .then(r => done({
@@ -127,7 +140,9 @@ def run_axe(widget: Widget, name: str) -> dict:
                   nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary}))})),
               incomplete: r.incomplete.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target)})),
               passes: r.passes.map(v => v.id)}))
-          .catch(e => done({error: String(e)}));""", AXE_TAGS)
+          .catch(e => done({error: String(e)}));""",
+        AXE_TAGS,
+    )
     assert "error" not in result, result
     (widget.shots / f"axe-{name}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return result
@@ -151,9 +166,12 @@ def active_is(widget: Widget, selector: str) -> bool:
 
 
 def rect(widget: Widget, element) -> dict:
-    return widget.js("const r = arguments[0].getBoundingClientRect();"
-                     "return {left: r.left, top: r.top, right: r.right, bottom: r.bottom,"
-                     " width: r.width, height: r.height};", element)
+    return widget.js(
+        "const r = arguments[0].getBoundingClientRect();"
+        "return {left: r.left, top: r.top, right: r.right, bottom: r.bottom,"
+        " width: r.width, height: r.height};",
+        element,
+    )
 
 
 # colours, as WCAG computes their contrast
@@ -182,16 +200,20 @@ function contrast(a, b) {
 
 def focus_ring(widget: Widget) -> dict:
     """The focused element's outline: width, style and contrast with what lies beside it."""
-    return widget.js(COLOUR_JS + """
+    return widget.js(
+        COLOUR_JS
+        + """
         const e = document.activeElement, s = getComputedStyle(e);
         const offset = parseFloat(s.outlineOffset) || 0;
         // a ring outside the element lies on its parent's background, one inside on its own
         const beside = offset >= 0 ? background(e.parentElement) : background(e);
         return {element: e.outerHTML.slice(0, 120), style: s.outlineStyle, width: parseFloat(s.outlineWidth),
-                contrast: contrast(rgba(s.outlineColor), beside)};""")
+                contrast: contrast(rgba(s.outlineColor), beside)};"""
+    )
 
 
 # --- axe-core ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("size", ["1280", "375", "320"])
 def test_axe_finds_no_violation_closed_open_and_with_an_answer(page, size):
@@ -206,14 +228,18 @@ def test_axe_finds_no_violation_closed_open_and_with_an_answer(page, size):
     answered = run_axe(widget, f"{size}-answer")
     widget.shot(f"axe-{size}-3-answer")
     for state, result in (("closed", closed), ("open", opened), ("answer", answered)):
-        figures[state] = {"violations": len(result["violations"]), "passes": len(result["passes"]),
-                          "incomplete": len(result["incomplete"])}
+        figures[state] = {
+            "violations": len(result["violations"]),
+            "passes": len(result["passes"]),
+            "incomplete": len(result["incomplete"]),
+        }
         assert result["violations"] == [], (state, json.dumps(result["violations"], indent=1, ensure_ascii=False))
         assert len(result["passes"]) > 20  # axe did run its rules
     (widget.shots / f"axe-{size}-figures.json").write_text(json.dumps(figures, indent=1))
 
 
 # --- 1. the close control at 320 px; Escape; focus back on the launcher -------------------------
+
 
 @pytest.mark.parametrize("size", ["320", "375"])
 def test_close_control_is_on_top_and_large_enough_on_a_narrow_screen(page, size):
@@ -227,12 +253,19 @@ def test_close_control_is_on_top_and_large_enough_on_a_narrow_screen(page, size)
     # nothing covers it: the title and the subtitle wrap beside it
     for part in widget.driver.find_elements(By.CSS_SELECTOR, ".rw-header .rw-title, .rw-header > span"):
         other = rect(widget, part)
-        overlap = not (other["right"] <= box["left"] or other["left"] >= box["right"]
-                       or other["bottom"] <= box["top"] or other["top"] >= box["bottom"])
+        overlap = not (
+            other["right"] <= box["left"]
+            or other["left"] >= box["right"]
+            or other["bottom"] <= box["top"]
+            or other["top"] >= box["bottom"]
+        )
         assert not overlap, (part.text, other, box)
-    on_top = widget.js("const r = arguments[0].getBoundingClientRect();"
-                       "const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
-                       "return arguments[0].contains(hit);", close)
+    on_top = widget.js(
+        "const r = arguments[0].getBoundingClientRect();"
+        "const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
+        "return arguments[0].contains(hit);",
+        close,
+    )
     assert on_top
     # a tap in its middle closes the widget, and the focus goes back to the launcher
     ActionChains(widget.driver).move_to_element(close).click().perform()
@@ -261,13 +294,16 @@ def test_escape_closes_the_widget_and_the_focus_returns_to_the_launcher(page, si
     button = widget.driver.find_element(By.CSS_SELECTOR, "[data-open-assistant]")
     widget.js("arguments[0].scrollIntoView({block: 'center'});", button)
     button.send_keys(Keys.ENTER)
-    widget.wait(lambda d: widget.is_open() and active_is(widget, ".rw-new-message"), 10, "the page button did not open it")
+    widget.wait(
+        lambda d: widget.is_open() and active_is(widget, ".rw-new-message"), 10, "the page button did not open it"
+    )
     press(widget, Keys.ESCAPE)
     widget.wait(lambda d: not widget.is_open(), 10, "Escape did not close the widget")
     assert active_is(widget, "[data-open-assistant]")
 
 
 # --- 2. a visible focus ring on every control ----------------------------------------------------
+
 
 def test_every_focusable_control_shows_a_focus_ring_of_3_to_1(page):
     widget = page("1280")
@@ -278,11 +314,13 @@ def test_every_focusable_control_shows_a_focus_ring_of_3_to_1(page):
     widget.js("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);")
     seen, rings = set(), []
     for _ in range(80):
-        element = tab(widget)
+        tab(widget)
         if widget.js("return document.activeElement === document.body;"):
             continue  # past the last control, the browser's own stop before going round
-        key = widget.js("const e = document.activeElement; return e.outerHTML.slice(0, 200) + '@' +"
-                        "[...document.querySelectorAll('*')].indexOf(e);")
+        key = widget.js(
+            "const e = document.activeElement; return e.outerHTML.slice(0, 200) + '@' +"
+            "[...document.querySelectorAll('*')].indexOf(e);"
+        )
         if key in seen:
             break
         seen.add(key)
@@ -291,8 +329,17 @@ def test_every_focusable_control_shows_a_focus_ring_of_3_to_1(page):
         for kind in ("rw-reply", "rw-close-button", "rw-launcher", "rw-new-message"):
             if kind in ring["element"] and not any(kind in r["element"] for r in rings[:-1]):
                 widget.shot(f"focus-ring-{kind[3:]}")
-    kinds = {"skip-link", "rw-launcher", "rw-close-button", "rw-messages-container", "rw-reply", "rw-new-message",
-             "rw-send", "href=", "open-assistant"}
+    kinds = {
+        "skip-link",
+        "rw-launcher",
+        "rw-close-button",
+        "rw-messages-container",
+        "rw-reply",
+        "rw-new-message",
+        "rw-send",
+        "href=",
+        "open-assistant",
+    }
     reached = {k for k in kinds if any(k in r["element"] for r in rings)}
     assert reached == kinds, f"not reached by Tab: {kinds - reached}"
     bad = [r for r in rings if r["style"] in ("none", "hidden") or r["width"] < 2 or r["contrast"] < 3]
@@ -300,6 +347,7 @@ def test_every_focusable_control_shows_a_focus_ring_of_3_to_1(page):
 
 
 # --- 3. focus after a choice ------------------------------------------------------------------------
+
 
 def test_after_a_choice_the_focus_goes_to_the_next_message_never_to_the_body(page):
     widget = page("1280")
@@ -334,6 +382,7 @@ def test_after_a_choice_the_focus_goes_to_the_next_message_never_to_the_body(pag
 
 # --- 6. choices: real buttons that stay in the history ----------------------------------------
 
+
 def test_choices_are_buttons_that_stay_in_the_history_and_still_work(page):
     widget = page("1280")
     open_with_welcome(widget)
@@ -345,12 +394,15 @@ def test_choices_are_buttons_that_stay_in_the_history_and_still_work(page):
     assert titles == [o.label for o in KB.facets[0].options] + [conv.SKIP_LABEL]
     # and one of them still works: it starts that branch again
     before = len(widget.responses())
-    next(b for b in first.find_elements(By.CSS_SELECTOR, ".rw-reply") if b.text == "Référencement Mon espace santé").click()
+    next(
+        b for b in first.find_elements(By.CSS_SELECTOR, ".rw-reply") if b.text == "Référencement Mon espace santé"
+    ).click()
     widget.wait_last_bot(next_step("offre=mes"), before)
     widget.shot("choices-kept")
 
 
 # --- 4. full screen: modal, Tab stays inside ----------------------------------------------------
+
 
 def test_full_screen_widget_keeps_the_focus_at_640x400(page):
     widget = page((640, 400, False))  # 1280 x 800 at 200 % zoom
@@ -382,10 +434,16 @@ def test_on_a_desktop_the_widget_is_a_dialog_that_does_not_lock_the_page(page):
     assert dialog.get_attribute("role") == "dialog" and dialog.get_attribute("aria-modal") is None
     assert widget.js("return !document.querySelector('main').inert;")
     # headings: the page's h1 and h2s, then the widget's h2, in one landmark
-    assert widget.js("return [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => h.tagName);") == \
-        ["H1", "H2", "H2", "H2"]
-    assert widget.js("return document.querySelector('.rw-title').closest('aside').getAttribute('aria-label');") \
+    assert widget.js("return [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => h.tagName);") == [
+        "H1",
+        "H2",
+        "H2",
+        "H2",
+    ]
+    assert (
+        widget.js("return document.querySelector('.rw-title').closest('aside').getAttribute('aria-label');")
         == "Assistant FAQ des industriels"
+    )
     # opened from the page's button and closed with the launcher: the focus stays on the launcher
     widget.driver.find_element(By.CSS_SELECTOR, ".rw-launcher").click()
     widget.wait(lambda d: not widget.is_open(), 10, "the launcher did not close the widget")
@@ -432,14 +490,19 @@ def test_page_and_widget_markup_is_well_formed(page):
     widget = page("1280")
     open_with_welcome(widget)
     go_to_answer(widget, SHORT_ANSWER)
-    duplicates = widget.js("const ids = [...document.querySelectorAll('[id]')].map(e => e.id);"
-                           "return ids.filter((id, i) => ids.indexOf(id) !== i);")
+    duplicates = widget.js(
+        "const ids = [...document.querySelectorAll('[id]')].map(e => e.id);"
+        "return ids.filter((id, i) => ids.indexOf(id) !== i);"
+    )
     assert duplicates == []
-    assert widget.js("return [...document.querySelectorAll('label[for]')]"
-                     ".every(l => document.getElementById(l.htmlFor) instanceof HTMLTextAreaElement);")
+    assert widget.js(
+        "return [...document.querySelectorAll('label[for]')]"
+        ".every(l => document.getElementById(l.htmlFor) instanceof HTMLTextAreaElement);"
+    )
 
 
 # --- 5. who speaks --------------------------------------------------------------------------
+
 
 def _exposed_texts(widget: Widget, selector: str) -> list:
     """The text of each element matching `selector`, as Chromium gives it to screen readers."""
@@ -470,16 +533,20 @@ def test_every_message_says_who_speaks_and_only_the_assistant_is_announced(page)
     widget.answer_bubble(SHORT_ANSWER)
     time.sleep(0.5)
     texts = _exposed_texts(widget, ".rw-message:not(.rw-typing-indication)")
-    kinds = widget.js("return [...document.querySelectorAll('.rw-message:not(.rw-typing-indication)')]"
-                      ".map(m => m.querySelector('.rw-client') ? 'user' : 'bot');")
+    kinds = widget.js(
+        "return [...document.querySelectorAll('.rw-message:not(.rw-typing-indication)')]"
+        ".map(m => m.querySelector('.rw-client') ? 'user' : 'bot');"
+    )
     assert len(texts) == len(kinds) >= 4 and "user" in kinds
     for text, kind in zip(texts, kinds):
         assert text.startswith("Vous : " if kind == "user" else "Assistant : "), (kind, text[:80])
     assert any(t == "Vous : " + question for t in texts)
     # the history itself is not live (it would read the user's own words back); the assistant's
     # messages are announced, each with its speaker, and the user's never are
-    assert widget.js("return document.querySelector('.rw-messages-container').closest("
-                     "'[aria-live]:not([aria-live=\"off\"]), [role=log], [role=status]') === null;")
+    assert widget.js(
+        "return document.querySelector('.rw-messages-container').closest("
+        "'[aria-live]:not([aria-live=\"off\"]), [role=log], [role=status]') === null;"
+    )
     announced = widget.js("return window.faqAnnounced;")
     assert announced and all(a.startswith("Assistant : ") for a in announced), announced
     assert not any(question in a for a in announced)
@@ -500,6 +567,7 @@ def test_every_message_says_who_speaks_and_only_the_assistant_is_announced(page)
 
 # --- 8. the text box -------------------------------------------------------------------------------
 
+
 def test_text_box_has_a_visible_label_that_is_its_name(page):
     widget = page("1280")
     open_with_welcome(widget)
@@ -507,14 +575,19 @@ def test_text_box_has_a_visible_label_that_is_its_name(page):
     label = widget.driver.find_element(By.CSS_SELECTOR, "label[for='%s']" % box.get_attribute("id"))
     assert label.is_displayed() and label.text == "Votre question"
     assert box.accessible_name == "Votre question"
-    assert widget.js("return arguments[0].getAttributeNames().filter(n => n === 'aria-label' || n === 'type');",
-                     box) == []
+    assert (
+        widget.js("return arguments[0].getAttributeNames().filter(n => n === 'aria-label' || n === 'type');", box) == []
+    )
     assert box.tag_name == "textarea"
     label_box, field = rect(widget, label), rect(widget, box)
     assert label_box["bottom"] <= field["top"] + 1  # above the field, not covered by it
-    placeholder = widget.js(COLOUR_JS + """
+    placeholder = widget.js(
+        COLOUR_JS
+        + """
         const e = arguments[0];
-        return contrast(rgba(getComputedStyle(e, '::placeholder').color), background(e));""", box)
+        return contrast(rgba(getComputedStyle(e, '::placeholder').color), background(e));""",
+        box,
+    )
     assert placeholder >= 4.5, placeholder
     # typing does not hide it (a placeholder would go)
     box.send_keys("certification QHN")
@@ -550,6 +623,7 @@ def test_with_reduced_motion_no_animation_runs(page):
 
 # --- 10. a long answer on a phone -------------------------------------------------------------------
 
+
 def test_a_long_answer_on_a_phone_is_shown_from_its_start(page):
     widget = page("375")
     open_with_welcome(widget)
@@ -570,6 +644,7 @@ def test_a_long_answer_on_a_phone_is_shown_from_its_start(page):
 
 # --- 11. links, console, requests -----------------------------------------------------------------
 
+
 def test_links_that_open_a_new_tab_say_so(page):
     widget = page("1280")
     open_with_welcome(widget)
@@ -589,19 +664,31 @@ def test_no_console_error_and_no_request_to_another_host(page, web_url, bot_url)
     assert errors == [], errors
     requested = widget.js("return performance.getEntriesByType('resource').map(e => e.name);")
     page_host, bot_port = web_url.rsplit(":", 1)[0], bot_url.rsplit(":", 1)[1]
-    outside = [u for u in requested if not (u.startswith(web_url + "/") or re.match(
-        rf"https?://(localhost|127\.0\.0\.1):{bot_port}/", u))]
+    outside = [
+        u
+        for u in requested
+        if not (u.startswith(web_url + "/") or re.match(rf"https?://(localhost|127\.0\.0\.1):{bot_port}/", u))
+    ]
     assert outside == [], outside
     assert page_host  # the page's own host served everything else
     # no stylesheet imports a web font (rasa-webchat's Google Fonts @import is patched out)
-    assert widget.js("return [...document.styleSheets].flatMap(s => [...s.cssRules])"
-                     ".filter(r => r instanceof CSSImportRule).length;") == 0
+    assert (
+        widget.js(
+            "return [...document.styleSheets].flatMap(s => [...s.cssRules])"
+            ".filter(r => r instanceof CSSImportRule).length;"
+        )
+        == 0
+    )
 
 
 # --- 10.4 / 10.11: zoom and reflow; 13.9: orientation --------------------------------------------
 
-@pytest.mark.parametrize("size", [(320, 568, True), (568, 320, True), (640, 400, False)],
-                         ids=["320-portrait", "568-landscape", "1280-at-200pc"])
+
+@pytest.mark.parametrize(
+    "size",
+    [(320, 568, True), (568, 320, True), (640, 400, False)],
+    ids=["320-portrait", "568-landscape", "1280-at-200pc"],
+)
 def test_no_horizontal_scroll_and_every_control_within_the_screen(page, size):
     widget = page(size)
     open_with_welcome(widget)
@@ -613,10 +700,13 @@ def test_no_horizontal_scroll_and_every_control_within_the_screen(page, size):
     dialog = widget.driver.find_element(By.CSS_SELECTOR, ".rw-conversation-container")
     box = rect(widget, dialog)
     assert box["left"] >= 0 and box["right"] <= width + 0.5, box
-    wide = widget.js("""
+    wide = widget.js(
+        """
         // (the words for screen readers only are clipped on purpose)
         return [...arguments[0].querySelectorAll('*:not(.faq-sr-only)')].filter(e => e.scrollWidth > e.clientWidth + 1
-            && getComputedStyle(e).overflowX !== 'visible' && e.clientWidth > 0).map(e => e.className);""", dialog)
+            && getComputedStyle(e).overflowX !== 'visible' && e.clientWidth > 0).map(e => e.className);""",
+        dialog,
+    )
     assert wide == [], wide
     for element in widget.driver.find_elements(By.CSS_SELECTOR, ".rw-reply, .rw-close-button, .rw-new-message"):
         r = rect(widget, element)
@@ -654,6 +744,7 @@ def test_text_spacing_cuts_nothing(page, size):
 
 # --- 12. a duplicated tab gets its own conversation --------------------------------------------
 
+
 def test_a_duplicated_tab_gets_its_own_conversation(page):
     """A tab opened from the page copies its sessionStorage, conversation id included (as the
     browser's "Duplicate tab" does): the server gives it a new id, and the first tab never
@@ -668,7 +759,9 @@ def test_a_duplicated_tab_gets_its_own_conversation(page):
     second_tab = next(h for h in driver.window_handles if h != first_tab)
     driver.switch_to.window(second_tab)
     try:
-        assert driver.execute_script("return JSON.parse(sessionStorage.getItem('chat_session')).session_id;") == first_id
+        assert (
+            driver.execute_script("return JSON.parse(sessionStorage.getItem('chat_session')).session_id;") == first_id
+        )
         second = Widget(driver, widget.url, widget.shots)
         second.wait(lambda d: d.find_elements(By.CSS_SELECTOR, ".rw-launcher"), 20, "no launcher")
         second.open()

@@ -1,4 +1,5 @@
 """The action server down or slow: a quick French message, and the conversation goes on after."""
+
 import http.server
 import os
 import secrets
@@ -10,9 +11,9 @@ import urllib.request
 
 import pytest
 
-from bot import input_guard as guard
+from bot import screening
 from bot.knowledge import default_kb
-from bot.tools.serve import ACTION_SERVER, TOKEN_ENV, wait_http
+from ops.serve import ACTION_SERVER, TOKEN_ENV, wait_http
 from tests.conftest import ROOT, free_port, start_bot, stop_bot
 from tests.rest_client import new_sender, send, texts
 
@@ -41,8 +42,11 @@ class ActionProxy:
                 if proxy.mode == "slow":
                     time.sleep(30)
                 query = self.path.partition("?")[2]  # Rasa's token goes through
-                request = urllib.request.Request(proxy.target + (f"?{query}" if query else ""), data=body,
-                                                 headers={"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    proxy.target + (f"?{query}" if query else ""),
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                )
                 try:
                     with urllib.request.urlopen(request, timeout=30) as response:
                         payload = response.read()
@@ -68,7 +72,9 @@ def outage_bot(output_dir):
     actions_port, token = free_port(), secrets.token_urlsafe(32)  # an action server started on its own
     actions = subprocess.Popen(
         [sys.executable, "-m", ACTION_SERVER, "--actions", "actions", "--port", str(actions_port)],
-        cwd=ROOT, stdout=open(output_dir / "outage-actions.log", "w"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        stdout=open(output_dir / "outage-actions.log", "w"),
+        stderr=subprocess.STDOUT,
         env={**os.environ, TOKEN_ENV: token},
     )
     assert wait_http(f"http://127.0.0.1:{actions_port}/health", 120, actions)
@@ -94,7 +100,7 @@ def test_action_server_down_then_back(outage_bot):
     started = time.monotonic()
     replies = send(url, sender, '/ask_qhn_cout_certification{"via":"guide"}')
     assert time.monotonic() - started < 5
-    assert texts(replies) == guard.UNAVAILABLE
+    assert texts(replies) == screening.UNAVAILABLE
     proxy.start()
     replies = send(url, sender, '/ask_qhn_cout_certification{"via":"guide"}')
     assert KB.answer("qhn_cout_certification").text in texts(replies)
@@ -108,7 +114,7 @@ def test_action_server_slow_then_back(outage_bot):
     started = time.monotonic()
     replies = send(url, sender, '/ask_mes_fonctionnalites{"via":"guide"}', timeout=60)
     elapsed = time.monotonic() - started
-    assert texts(replies) == guard.UNAVAILABLE and elapsed < 15, elapsed
+    assert texts(replies) == screening.UNAVAILABLE and elapsed < 15, elapsed
     proxy.mode = "forward"
     deadline = time.monotonic() + 60
     while True:  # the stalled call ends within Rasa's action timeout, then the conversation is free

@@ -1,4 +1,5 @@
 """The Rasa SDK actions, run with a real Tracker and CollectingDispatcher."""
+
 import json
 
 from rasa_sdk import Tracker
@@ -52,12 +53,16 @@ def test_clicked_title_answers_and_sets_slots():
     assert KB.answer("qhn_iso_9001_13485").text in messages[0]["text"]
     assert messages[1]["text"] == conv.FEEDBACK_QUESTION
     assert {(e["name"], e["value"]) for e in events} == {
-        ("last_answer_id", "qhn_iso_9001_13485"), ("last_answer_via", "guide")}
+        ("last_answer_id", "qhn_iso_9001_13485"),
+        ("last_answer_via", "guide"),
+    }
 
 
 def test_free_text_uses_the_nlu_ranking():
     ranking = [{"name": "ask_fi_role_mandataire", "confidence": 0.95}, {"name": "greet", "confidence": 0.01}]
-    messages, events = run(ActionAnswerQuestion(), tracker("ask_fi_role_mandataire", "qui est mandataire", ranking=ranking))
+    messages, events = run(
+        ActionAnswerQuestion(), tracker("ask_fi_role_mandataire", "qui est mandataire", ranking=ranking)
+    )
     assert KB.answer("fi_role_mandataire").text in messages[0]["text"]
     assert ("last_answer_via", "free_text") in {(e["name"], e["value"]) for e in events}
 
@@ -71,8 +76,11 @@ def test_unanswerable_first_message_gets_the_welcome_later_ones_not_found():
 
 
 def test_feedback_action_sets_no_slot_that_grows():
-    t = tracker("deny", entities=[("answer_id", "mes_fonctionnalites"), ("via", "guide")],
-                slots={"last_answer_id": "mes_fonctionnalites"})
+    t = tracker(
+        "deny",
+        entities=[("answer_id", "mes_fonctionnalites"), ("via", "guide")],
+        slots={"last_answer_id": "mes_fonctionnalites"},
+    )
     messages, events = run(ActionFeedback(), t)
     assert [(e["name"], e["value"]) for e in events] == [("last_answer_id", None)]
     assert messages[0]["text"] == conv.THANKS_NO

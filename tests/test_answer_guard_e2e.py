@@ -5,6 +5,7 @@ but reads like another product's answer is asked back, with the named product's 
 in-domain question that no answer of the FAQ covers gets no FAQ answer; a message that only names a
 subject opens the guided tree there.
 """
+
 import pytest
 
 from bot import conversation as conv
@@ -23,8 +24,10 @@ def _candidates_recorded(sender: str):
 
 def test_a_dmn_question_worded_like_the_qhn_answer_is_asked_back_with_the_dmn_answer_first(bot_url):
     sender = new_sender()
-    question = ("Notre DMN s'appuie sur des sous-traitants extérieurs à notre organisation : "
-                "restons-nous responsables de la conformité de nos processus ?")
+    question = (
+        "Notre DMN s'appuie sur des sous-traitants extérieurs à notre organisation : "
+        "restons-nous responsables de la conformité de nos processus ?"
+    )
     replies = send(bot_url, sender, question)
     assert answers_shown(replies) == [], texts(replies)
     # the NLU's first candidate is the QHN answer on third parties: the wording is its own
@@ -35,13 +38,16 @@ def test_a_dmn_question_worded_like_the_qhn_answer_is_asked_back_with_the_dmn_an
     assert KB.answer("qhn_processus_tiers").title not in titles
 
 
-@pytest.mark.parametrize("question", [
-    "Combien de temps dure un audit de certification QHN ?",
-    "Le label Maisons et Centres de Santé doit-il être renouvelé tous les ans ?",
-    "Le référencement Ségur est-il obligatoire pour vendre notre DPI ?",
-    "Combien coûte la certification DMN ?",
-    "Quel est le délai d'instruction d'une demande de référencement dans Mon espace santé ?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien de temps dure un audit de certification QHN ?",
+        "Le label Maisons et Centres de Santé doit-il être renouvelé tous les ans ?",
+        "Le référencement Ségur est-il obligatoire pour vendre notre DPI ?",
+        "Combien coûte la certification DMN ?",
+        "Quel est le délai d'instruction d'une demande de référencement dans Mon espace santé ?",
+    ],
+)
 def test_in_domain_questions_no_answer_covers_get_no_faq_answer(bot_url, question):
     sender = new_sender()
     send(bot_url, sender, "bonjour")

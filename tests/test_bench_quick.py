@@ -5,6 +5,7 @@ of the evaluation set on the three systems, runs the load at 1, 8 and 32 convers
 footprint and profiles with py-spy. Only that the report has every part is checked here: the
 figures themselves are the full run's business (`make bench`, bench/RESULTS.md).
 """
+
 import json
 import subprocess
 import sys
@@ -18,14 +19,25 @@ def test_quick_benchmark_writes_every_part(output_dir):
     out = output_dir / "bench" / "RESULTS.md"
     for stale in (out, out.with_suffix(".json")):
         stale.unlink(missing_ok=True)
-    done = subprocess.run([sys.executable, "-m", "bench.run", "--quick", "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=TIMEOUT_S)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     text = out.read_text(encoding="utf-8")
-    for heading in ("## Targets", "## 1. Answer quality", "## 2. Cross-validation on the training data",
-                    "## 3. Speed over REST", "## 4. Footprint",
-                    "## Profiling", "### Confusions of our bot"):
+    for heading in (
+        "## Targets",
+        "## 1. Answer quality",
+        "## 2. Cross-validation on the training data",
+        "## 3. Speed over REST",
+        "## 4. Footprint",
+        "## Profiling",
+        "### Confusions of our bot",
+    ):
         assert heading in text, heading
     for system in ("(a) TF-IDF search", "(b) stock Rasa, default pipeline", "(c) our bot"):
         assert f"| {system} |" in text, system
@@ -45,5 +57,8 @@ def test_quick_benchmark_writes_every_part(output_dir):
         assert figures["peaks_mb"][process] > 0, process
     for role, profile in figures["profiles"].items():
         assert not profile["error"] and profile["busy_samples"] > 0, (role, profile)
-    assert {t["target"] for t in figures["targets"]} >= {"(c) right answers ≥ 97 %", "training ≤ 120 s",
-                                                          "first answer ≤ 30 s after start"}
+    assert {t["target"] for t in figures["targets"]} >= {
+        "(c) right answers ≥ 97 %",
+        "training ≤ 120 s",
+        "first answer ≤ 30 s after start",
+    }

@@ -1,10 +1,11 @@
 """Cluster mode for real: PostgreSQL, Redis, nginx, two Rasa replicas and two action servers
-started by bot.cluster.run; every message goes through nginx.
+started by ops.cluster.run; every message goes through nginx.
 
 What a busy site needs from it: conversations spread over the replicas; a conversation keeps its
 state whichever replica answers each message; one conversation is never handled by two replicas
 at once; socket.io sessions stay on their replica; a replica killed mid-way loses nothing.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,10 +27,10 @@ import pytest
 import sqlalchemy as sa
 
 from bot import conversation as conv
-from bot import input_guard
+from bot import screening
 from bot import store as store_module
-from bot.cluster import lock_store, nginx
-from bot.cluster.run import ENDPOINTS, Cluster, Settings
+from ops.cluster import lock_store, nginx
+from ops.cluster.run import ENDPOINTS, Cluster, Settings
 from tests.conftest import MODEL, ROOT
 
 GUIDED_COST = '/ask_qhn_cout_certification{"via":"guide"}'
@@ -37,11 +38,13 @@ GUIDED_COST = '/ask_qhn_cout_certification{"via":"guide"}'
 
 # --- a REST client that also reads which replica answered ---------------------------------
 
+
 def post(base_url: str, sender: str, message: str, timeout: float = 60) -> Tuple[List[dict], str]:
     """(replies, replica address) for one message through nginx."""
     body = json.dumps({"sender": sender, "message": message}).encode("utf-8")
-    request = urllib.request.Request(f"{base_url}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         # after a failover nginx lists every replica it tried: the last one answered
         upstream = response.headers["X-Upstream"].split(",")[-1].strip()
@@ -70,7 +73,7 @@ class Conversation:
         for _ in range(8):
             if replies[-1].get("text") == conv.FEEDBACK_QUESTION:
                 yes = next(b for b in replies[-1]["buttons"] if b["title"] == "Oui")
-                self.answer_id = json.loads(yes["payload"][len("/affirm"):])["answer_id"]
+                self.answer_id = json.loads(yes["payload"][len("/affirm") :])["answer_id"]
                 return replies
             choices = [b for b in replies[-1].get("buttons") or [] if b["title"] != conv.RESTART_LABEL]
             assert choices, f"no way forward in {replies}"
@@ -80,14 +83,25 @@ class Conversation:
 
 # --- the cluster ----------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def cluster(output_dir):
     assert MODEL.exists(), "no trained model: run the tests through `make test`"
     folder = Path(tempfile.mkdtemp(prefix="faq-cluster-test-"))
     # the tests play a trusted proxy in front (their X-Forwarded-For picks the client address) and
     # read which replica answered
-    running = Cluster(Settings(replicas=2, action_servers=2, workers=1, port=0, folder=folder, model=MODEL,
-                               replica_header=True, trusted_proxies=["127.0.0.1"]))
+    running = Cluster(
+        Settings(
+            replicas=2,
+            action_servers=2,
+            workers=1,
+            port=0,
+            folder=folder,
+            model=MODEL,
+            replica_header=True,
+            trusted_proxies=["127.0.0.1"],
+        )
+    )
     try:
         running.start()
         yield running
@@ -116,8 +130,9 @@ def rows(engine, table: sa.Table, sender: str) -> List[dict]:
 def events(engine, sender: str) -> List[Tuple[str, dict]]:
     """Rasa's conversation in PostgreSQL: (event type, event data) in order."""
     with engine.connect() as connection:
-        result = connection.execute(sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
-                                    {"s": sender})
+        result = connection.execute(
+            sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+        )
         return [(type_name, json.loads(data)) for type_name, data in result]
 
 
@@ -131,24 +146,43 @@ def replica_addresses(cluster) -> List[str]:
 
 # --- configuration (no server) --------------------------------------------------------
 
+
 def test_endpoints_template_reads_every_setting_from_the_environment(monkeypatch):
     from rasa.core.utils import number_of_sanic_workers
     from rasa.utils.endpoints import read_endpoint_config
 
     text = ENDPOINTS.read_text(encoding="utf-8")
     assert "password: ${FAQ_PG_PASSWORD}" in text and "password: ${FAQ_REDIS_PASSWORD}" in text
-    values = {"FAQ_ACTION_SERVER_URL": "http://actions.test/webhook", "FAQ_PG_HOST": "db.test", "FAQ_PG_PORT": "5433",
-              "FAQ_PG_DB": "faq", "FAQ_PG_USER": "faq", "FAQ_PG_PASSWORD": "pg-secret", "FAQ_REDIS_HOST": "redis.test",
-              "FAQ_REDIS_PORT": "6380", "FAQ_REDIS_PASSWORD": "redis-secret", "FAQ_REDIS_DB": "1", "SANIC_WORKERS": "3",
-              "FAQ_ACTION_TOKEN": "action-secret-0123456789"}
+    values = {
+        "FAQ_ACTION_SERVER_URL": "http://actions.test/webhook",
+        "FAQ_PG_HOST": "db.test",
+        "FAQ_PG_PORT": "5433",
+        "FAQ_PG_DB": "faq",
+        "FAQ_PG_USER": "faq",
+        "FAQ_PG_PASSWORD": "pg-secret",
+        "FAQ_REDIS_HOST": "redis.test",
+        "FAQ_REDIS_PORT": "6380",
+        "FAQ_REDIS_PASSWORD": "redis-secret",
+        "FAQ_REDIS_DB": "1",
+        "SANIC_WORKERS": "3",
+        "FAQ_ACTION_TOKEN": "action-secret-0123456789",
+    }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     tracker = read_endpoint_config(str(ENDPOINTS), "tracker_store")
-    assert (tracker.type, tracker.url, tracker.kwargs["dialect"], tracker.kwargs["password"]) == \
-        ("SQL", "db.test", "postgresql", "pg-secret")
+    assert (tracker.type, tracker.url, tracker.kwargs["dialect"], tracker.kwargs["password"]) == (
+        "SQL",
+        "db.test",
+        "postgresql",
+        "pg-secret",
+    )
     lock = read_endpoint_config(str(ENDPOINTS), "lock_store")
-    assert (lock.type, lock.url, lock.kwargs["port"], lock.kwargs["password"]) == \
-        ("bot.cluster.lock_store.AtomicRedisLockStore", "redis.test", "6380", "redis-secret")
+    assert (lock.type, lock.url, lock.kwargs["port"], lock.kwargs["password"]) == (
+        "addons.lock_store.AtomicRedisLockStore",
+        "redis.test",
+        "6380",
+        "redis-secret",
+    )
     actions = read_endpoint_config(str(ENDPOINTS), "action_endpoint")
     assert (actions.url, actions.token) == ("http://actions.test/webhook", "action-secret-0123456789")
     # Rasa starts several Sanic workers only with this lock store; the single-machine default keeps one
@@ -161,9 +195,12 @@ def test_lock_store_lets_one_holder_in_at_a_time(cluster):
     lock at the same moment: one holder at a time, every ticket served once, nothing left behind.
     (Rasa's own RedisLockStore, in the same race, hands out the same ticket twice.)"""
     conversation = uuid.uuid4().hex
-    stores = [lock_store.AtomicRedisLockStore(host="127.0.0.1", port=cluster.redis.port, db=1,
-                                              password=cluster.redis.password, key_prefix="test")
-              for _ in range(8)]
+    stores = [
+        lock_store.AtomicRedisLockStore(
+            host="127.0.0.1", port=cluster.redis.port, db=1, password=cluster.redis.password, key_prefix="test"
+        )
+        for _ in range(8)
+    ]
     start, guard = threading.Barrier(len(stores)), threading.Lock()
     inside, most_inside, served = [0], [0], []
 
@@ -192,17 +229,26 @@ def test_nginx_configuration_is_accepted_by_nginx(tmp_path):
     balancer = nginx.Nginx(tmp_path, 18080, 18081, [15001, 15002], [15051], 18082)
     assert "syntax is ok" in balancer.check()
     text = (tmp_path / "nginx.conf").read_text()
+
     def block(name: str) -> str:
         start = text.index(f"upstream {name} {{")
-        return text[start:text.index("}", start)]
+        return text[start : text.index("}", start)]
 
     rest, sticky = block("faq_rasa"), block("faq_rasa_sticky")
     for block in (rest, sticky):
         assert "127.0.0.1:15001" in block and "127.0.0.1:15002" in block
     assert "hash $remote_addr consistent;" in sticky and "hash" not in rest  # REST: round-robin
     assert "X-Upstream" not in text and "set_real_ip_from" not in text  # off unless asked for
-    limited = nginx.Nginx(tmp_path / "limited", 18080, 18081, [15001], [15051], 18082, rate_per_address=30,
-                          trusted_proxies=("10.0.0.0/8",))
+    limited = nginx.Nginx(
+        tmp_path / "limited",
+        18080,
+        18081,
+        [15001],
+        [15051],
+        18082,
+        rate_per_address=30,
+        trusted_proxies=("10.0.0.0/8",),
+    )
     assert "syntax is ok" in limited.check()
 
 
@@ -243,16 +289,27 @@ def test_nginx_defaults_hide_replicas_ignore_forged_addresses_and_limit_rates(tm
     """The load balancer as configured by default (real nginx, stand-in replicas): no internal
     address in the responses, the sticky replica and the rate limit key on the TCP peer whatever
     X-Forwarded-For a client writes, and the (N+1)th message of a minute gets 429 in French."""
-    from bot.cluster.procs import free_port
+    from ops.processes import free_port
 
     replicas = [Upstream() for _ in range(4)]
-    balancer = nginx.Nginx(tmp_path, free_port(), free_port(), [r.port for r in replicas], [replicas[0].port],
-                           replicas[0].port, rate_per_address=6)
+    balancer = nginx.Nginx(
+        tmp_path,
+        free_port(),
+        free_port(),
+        [r.port for r in replicas],
+        [replicas[0].port],
+        replicas[0].port,
+        rate_per_address=6,
+    )
     child = balancer.start(tmp_path / "nginx.log")
     try:
+
         def call(path, forged, body=None):
-            request = urllib.request.Request(f"http://127.0.0.1:{balancer.port}{path}", data=body,
-                                             headers={"X-Forwarded-For": forged, "Content-Type": "application/json"})
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{balancer.port}{path}",
+                data=body,
+                headers={"X-Forwarded-For": forged, "Content-Type": "application/json"},
+            )
             try:
                 with urllib.request.urlopen(request, timeout=10) as response:
                     return response.status, dict(response.headers), json.loads(response.read())
@@ -276,9 +333,11 @@ def test_nginx_defaults_hide_replicas_ignore_forged_addresses_and_limit_rates(tm
 
 # --- the running cluster --------------------------------------------------------------
 
+
 def test_conversations_spread_over_replicas_and_keep_their_state(cluster, database):
     """16 conversations, 8 at a time: guided clicks, then "oui" typed, which only the
     conversation's history (in PostgreSQL) can tie to the answer shown."""
+
     def one(seed: int) -> Tuple[Conversation, List[dict]]:
         talk = Conversation(cluster.url, seed)
         talk.walk_to_an_answer()
@@ -296,7 +355,9 @@ def test_conversations_spread_over_replicas_and_keep_their_state(cluster, databa
     assert len(both) >= len(done) // 2, "most conversations should be answered by both replicas"
     for talk, thanks in done:
         assert thanks[0]["text"] == conv.THANKS_YES, (talk.sent, talk.upstreams)
-        feedback = [(r["answer_id"], r["helpful"], r["via"]) for r in rows(database, store_module.feedback, talk.sender)]
+        feedback = [
+            (r["answer_id"], r["helpful"], r["via"]) for r in rows(database, store_module.feedback, talk.sender)
+        ]
         assert feedback == [(talk.answer_id, True, "guide")]
         assert user_texts(database, talk.sender) == talk.sent
 
@@ -315,7 +376,7 @@ def test_one_conversation_is_never_handled_by_two_replicas_at_once(cluster, data
     with ThreadPoolExecutor(len(messages)) as pool:
         answered = list(pool.map(send, messages))
     assert {upstream for _, upstream in answered} == set(replica_addresses(cluster))
-    assert all(replies and replies[0].get("text") != input_guard.UNAVAILABLE for replies, _ in answered)
+    assert all(replies and replies[0].get("text") != screening.UNAVAILABLE for replies, _ in answered)
 
     history = events(database, sender)
     assert sorted(user_texts(database, sender)) == sorted(messages)  # none lost, none twice
@@ -344,15 +405,17 @@ class Widget:
     def _call(self, body: Optional[str] = None) -> str:
         query = "EIO=4&transport=polling" + (f"&sid={self.sid}" if self.sid else "") + f"&t={uuid.uuid4().hex[:8]}"
         request = urllib.request.Request(
-            f"{self.base_url}/socket.io/?{query}", data=body.encode() if body else None,
-            headers={"X-Forwarded-For": self.client, "Content-Type": "text/plain;charset=UTF-8"})
+            f"{self.base_url}/socket.io/?{query}",
+            data=body.encode() if body else None,
+            headers={"X-Forwarded-For": self.client, "Content-Type": "text/plain;charset=UTF-8"},
+        )
         with urllib.request.urlopen(request, timeout=40) as response:
             self.upstreams.append(response.headers["X-Upstream"].split(",")[-1].strip())  # after a failover: the last
             return response.read().decode("utf-8")
 
     def connect(self) -> "Widget":
         opening = self._call()
-        self.sid = json.loads(opening[opening.index("{"):])["sid"]
+        self.sid = json.loads(opening[opening.index("{") :])["sid"]
         self._call("40")  # the default namespace
         assert self._call().startswith("40")
         self._call("42" + json.dumps(["session_request", {"session_id": self.session_id}]))
@@ -388,8 +451,11 @@ def test_action_servers_answer_only_the_replicas(cluster):
     for port in cluster.action_ports:
         assert listening_addresses(port) == {"127.0.0.1"}
     for port in (*cluster.action_ports, cluster.actions_lb_port):
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/webhook", data=json.dumps(
-            forged_call(uuid.uuid4().hex)).encode(), headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/webhook",
+            data=json.dumps(forged_call(uuid.uuid4().hex)).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=30)
         assert refused.value.code == 401
@@ -400,6 +466,7 @@ def test_action_servers_answer_only_the_replicas(cluster):
 
 def test_socketio_sessions_stick_to_their_replica(cluster):
     """Without stickiness a session's next request meets a replica that never heard of it."""
+
     def session(client: str) -> Tuple[Widget, List[dict]]:
         widget = Widget(cluster.url, client).connect()
         return widget, widget.say("Bonjour", _has_buttons)

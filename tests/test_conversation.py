@@ -1,4 +1,5 @@
 """Replies as plain data: what the user sees at each step, without Rasa running."""
+
 import json
 
 from bot import conversation as conv
@@ -59,7 +60,9 @@ def test_answer_is_verbatim_with_title_link_and_feedback_buttons():
     assert feedback.text == "Cette réponse vous a-t-elle été utile ?"
     assert [b["title"] for b in feedback.buttons] == ["Oui", "Non"]
     assert _payload_entities(feedback.buttons[1]["payload"]) == (
-        "deny", {"answer_id": answer.id, "via": conv.VIA_FREE_TEXT})
+        "deny",
+        {"answer_id": answer.id, "via": conv.VIA_FREE_TEXT},
+    )
     assert reply.slots == {conv.SLOT_LAST_ANSWER: answer.id, conv.SLOT_LAST_VIA: conv.VIA_FREE_TEXT}
 
 
@@ -82,14 +85,23 @@ def test_confident_free_text_answers():
 
 
 def test_close_candidates_ask_did_you_mean_with_three_titles():
-    reply = conv.free_text(KB, _ranking(
-        ("ask_mes_catalogue_definition", 0.45), ("ask_mes_avantages_referencement", 0.35),
-        ("ask_mes_services_eligibles", 0.12), ("ask_qhn_cout_certification", 0.05)), False)
+    reply = conv.free_text(
+        KB,
+        _ranking(
+            ("ask_mes_catalogue_definition", 0.45),
+            ("ask_mes_avantages_referencement", 0.35),
+            ("ask_mes_services_eligibles", 0.12),
+            ("ask_qhn_cout_certification", 0.05),
+        ),
+        False,
+    )
     message = reply.messages[0]
     assert message.text == "Vouliez-vous dire… ?"
     titles = [b["title"] for b in message.buttons]
-    assert titles[:3] == [KB.answer(i).title for i in
-                          ("mes_catalogue_definition", "mes_avantages_referencement", "mes_services_eligibles")]
+    assert titles[:3] == [
+        KB.answer(i).title
+        for i in ("mes_catalogue_definition", "mes_avantages_referencement", "mes_services_eligibles")
+    ]
     assert not reply.slots
 
 
@@ -105,8 +117,9 @@ def test_nothing_confident_says_so_and_offers_the_tree():
 
 def test_feedback_is_recorded_for_the_answer_the_button_names():
     reply = conv.feedback(KB, True, "qhn_cout_certification", "guide", "mes_fonctionnalites", "free_text")
-    assert reply.records == [conv.Record("feedback", {"answer_id": "qhn_cout_certification", "helpful": True,
-                                                      "via": "guide"})]
+    assert reply.records == [
+        conv.Record("feedback", {"answer_id": "qhn_cout_certification", "helpful": True, "via": "guide"})
+    ]
     assert reply.slots == {conv.SLOT_LAST_ANSWER: None}  # nothing that grows with use
     assert reply.messages[0].text == conv.THANKS_YES
 
@@ -136,8 +149,9 @@ def test_an_in_domain_question_no_answer_covers_says_so_and_opens_the_tree_where
 
 
 def test_a_message_naming_only_a_subject_gets_the_tree_there_and_records_nothing():
-    reply = conv.free_text(KB, _ranking(("ask_convergence_types_comptes", 0.9)), first_turn=True,
-                           text="une question sur Convergence svp")
+    reply = conv.free_text(
+        KB, _ranking(("ask_convergence_types_comptes", 0.9)), first_turn=True, text="une question sur Convergence svp"
+    )
     assert reply.messages[-1].text == conv.LISTING
     titles = [b["title"] for b in reply.messages[-1].buttons]
     convergence = [a.title for a in KB.answers if "convergence" in a.values("produit")]
@@ -150,5 +164,7 @@ def test_after_the_faq_does_not_say_a_single_answer_of_the_subject_is_offered_no
     reply = conv.free_text(KB, ranking, first_turn=False, text="Le label Maisons et Centres de Santé expire-t-il ?")
     assert reply.messages[0].text == conv.NOT_FOUND
     assert all(a.text not in m.text for m in reply.messages for a in KB.answers)
-    assert [b["title"] for b in reply.messages[-1].buttons] == [KB.answer("label_mcs_communication").title,
-                                                                conv.RESTART_LABEL]
+    assert [b["title"] for b in reply.messages[-1].buttons] == [
+        KB.answer("label_mcs_communication").title,
+        conv.RESTART_LABEL,
+    ]

@@ -3,6 +3,7 @@
 The folds themselves are trained by `make bench`; what is checked here is that the decision is
 replayed and scored as the bot would decide, and that thresholds are chosen by the stated rule.
 """
+
 from collections import Counter
 
 import pytest
@@ -26,12 +27,21 @@ def _predictions(rows):
 
 
 ROWS = [
-    ("quelles donnees dans mon espace sante", "ask_mes_donnees_disponibles",
-     [("ask_mes_donnees_disponibles", 0.97), ("ask_mes_fonctionnalites", 0.01)]),
-    ("les fonctionnalites de mon espace sante", "ask_mes_fonctionnalites",
-     [("ask_mes_donnees_disponibles", 0.88), ("ask_mes_fonctionnalites", 0.05)]),  # wrong at 0.85 / 0.4
-    ("combien coute la certification DMN", "out_of_scope",
-     [("ask_qhn_cout_certification", 0.9), ("out_of_scope", 0.05)]),  # the facet guard keeps it out
+    (
+        "quelles donnees dans mon espace sante",
+        "ask_mes_donnees_disponibles",
+        [("ask_mes_donnees_disponibles", 0.97), ("ask_mes_fonctionnalites", 0.01)],
+    ),
+    (
+        "les fonctionnalites de mon espace sante",
+        "ask_mes_fonctionnalites",
+        [("ask_mes_donnees_disponibles", 0.88), ("ask_mes_fonctionnalites", 0.05)],
+    ),  # wrong at 0.85 / 0.4
+    (
+        "combien coute la certification DMN",
+        "out_of_scope",
+        [("ask_qhn_cout_certification", 0.9), ("out_of_scope", 0.05)],
+    ),  # the facet guard keeps it out
     ("bonjour", "greet", [("greet", 0.95), ("ask_mes_fonctionnalites", 0.01)]),
 ]
 

@@ -1,4 +1,5 @@
 """The content and the training data: verbatim answers, valid facets, files in step."""
+
 import difflib
 import hashlib
 import re
@@ -12,7 +13,7 @@ import yaml
 
 from bot.knowledge import KnowledgeBaseError, _parse, default_kb
 from bot.normalise import fold
-from bot.tools import sync
+from maintenance import sync
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT.parent / "shared" / "seed" / "000_248e320b8c664f17.txt"
@@ -92,7 +93,7 @@ def test_sync_detects_a_new_answer():
 def _nlu_examples():
     doc = yaml.safe_load((ROOT / "data" / "nlu.yml").read_text(encoding="utf-8"))
     return {
-        item["intent"]: [l[2:].strip() for l in item["examples"].splitlines() if l.startswith("- ")]
+        item["intent"]: [line[2:].strip() for line in item["examples"].splitlines() if line.startswith("- ")]
         for item in doc["nlu"]
     }
 
@@ -167,7 +168,10 @@ def test_heldout_covers_every_answer_and_out_of_scope():
 def test_rasa_data_validate_is_clean():
     result = subprocess.run(
         [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
@@ -176,6 +180,7 @@ def test_rasa_data_validate_is_clean():
 
 def test_faq_yml_has_no_yaml_anchors():
     """An anchor (&id001 / *id001) makes two answers share one list: editing one would change both."""
+
     def anchors(text):
         return [e.anchor for e in yaml.parse(text) if getattr(e, "anchor", None)]
 

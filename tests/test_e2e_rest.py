@@ -1,4 +1,5 @@
 """End to end over the REST channel, against a real `rasa run` and action server."""
+
 from concurrent.futures import ThreadPoolExecutor
 
 from bot import conversation as conv
@@ -13,7 +14,9 @@ def test_greeting_buttons_clicks_answer_feedback(bot_url):
     replies = send(bot_url, sender, "Bonjour")
     assert texts(replies).startswith(conv.WELCOME)
     assert replies[-1]["text"] == "Votre question concerne quel type d'offre ?"
-    replies = click(bot_url, sender, replies, "Certifications et labels (QHN, DMN, label e-santé Maisons et Centres de Santé)")
+    replies = click(
+        bot_url, sender, replies, "Certifications et labels (QHN, DMN, label e-santé Maisons et Centres de Santé)"
+    )
     assert replies[-1]["text"] == "Votre question concerne quel produit ou service produit?"
     replies = click(bot_url, sender, replies, "QHN")
     assert replies[-1]["text"] == conv.LISTING
@@ -71,8 +74,11 @@ def test_small_talk_in_french(bot_url):
 def test_two_senders_in_parallel_do_not_share_state(bot_url):
     def guided_answer(n):
         sender = new_sender()
-        replies = send(bot_url, sender, '/ask_qhn_cout_certification{"via":"guide"}' if n % 2
-                       else '/ask_mes_fonctionnalites{"via":"guide"}')
+        replies = send(
+            bot_url,
+            sender,
+            '/ask_qhn_cout_certification{"via":"guide"}' if n % 2 else '/ask_mes_fonctionnalites{"via":"guide"}',
+        )
         replies2 = send(bot_url, sender, "non")
         return n, answers_shown(replies), replies2
 

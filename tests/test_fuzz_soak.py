@@ -1,4 +1,5 @@
 """Property-based fuzzing and a soak test against the running bot (bounded)."""
+
 import json
 import random
 import re
@@ -19,8 +20,7 @@ ENTITY_KEYS = ["facet_path", "answer_id", "via", "x", ""]
 
 
 def post(url, body: bytes, content_type: str = "application/json"):
-    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": content_type})
+    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": content_type})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status
@@ -31,29 +31,56 @@ def post(url, body: bytes, content_type: str = "application/json"):
 payloads = st.builds(
     lambda intent, entities, tail: f"/{intent}{json.dumps(entities)}"[: len(intent) + 1 + tail],
     st.sampled_from(INTENT_NAMES),
-    st.dictionaries(st.sampled_from(ENTITY_KEYS), st.one_of(st.text(max_size=30), st.integers(), st.none(),
-                                                             st.lists(st.integers(), max_size=2)), max_size=3),
+    st.dictionaries(
+        st.sampled_from(ENTITY_KEYS),
+        st.one_of(st.text(max_size=30), st.integers(), st.none(), st.lists(st.integers(), max_size=2)),
+        max_size=3,
+    ),
     st.integers(min_value=0, max_value=200),
 )
 messages = st.one_of(st.text(max_size=300), payloads, st.text(alphabet="/{}\":,[]ab_", max_size=40))
-nested = st.recursive(st.one_of(st.none(), st.integers(), st.text(max_size=5)),
-                      lambda inner: st.one_of(st.lists(inner, max_size=2), st.dictionaries(st.text(max_size=3), inner,
-                                                                                           max_size=2)),
-                      max_leaves=8)
+nested = st.recursive(
+    st.one_of(st.none(), st.integers(), st.text(max_size=5)),
+    lambda inner: st.one_of(st.lists(inner, max_size=2), st.dictionaries(st.text(max_size=3), inner, max_size=2)),
+    max_leaves=8,
+)
 bodies = st.one_of(
     st.builds(lambda m: json.dumps({"sender": "fuzz" + str(abs(hash(m)) % 1000), "message": m}), messages),
-    st.builds(json.dumps, st.dictionaries(st.sampled_from(["sender", "message", "metadata"]),
-                                          st.one_of(st.text(max_size=20), st.integers(), st.none(), nested))),
+    st.builds(
+        json.dumps,
+        st.dictionaries(
+            st.sampled_from(["sender", "message", "metadata"]),
+            st.one_of(st.text(max_size=20), st.integers(), st.none(), nested),
+        ),
+    ),
     # nesting from shallow to far deeper than the limit, as a value or as the whole body
-    st.builds(lambda depth, wrap: (wrap.format("[" * depth + "]" * depth)),
-              st.integers(min_value=1, max_value=5000),
-              st.sampled_from(["{}", '{{"sender": "fuzz-n", "message": "x", "metadata": {{"a": {}}}}}',
-                               '{{"sender": "fuzz-n", "message": {}}}'])),
+    st.builds(
+        lambda depth, wrap: (wrap.format("[" * depth + "]" * depth)),
+        st.integers(min_value=1, max_value=5000),
+        st.sampled_from(
+            [
+                "{}",
+                '{{"sender": "fuzz-n", "message": "x", "metadata": {{"a": {}}}}}',
+                '{{"sender": "fuzz-n", "message": {}}}',
+            ]
+        ),
+    ),
     st.text(max_size=50),
 )
-content_types = st.sampled_from(["application/json", "application/json; charset=utf-8", "APPLICATION/JSON",
-                                 "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded",
-                                 "multipart/form-data; boundary=x", "application/xml", "", "application/json;;;"])
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON",
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "",
+        "application/json;;;",
+    ]
+)
 
 
 def test_fuzz_no_server_error_and_the_bot_still_answers(bot_url, output_dir):
@@ -72,7 +99,7 @@ def test_fuzz_no_server_error_and_the_bot_still_answers(bot_url, output_dir):
     assert len(statuses) == 250 and {200, 400, 415} <= set(statuses)
     replies = send(bot_url, new_sender(), "combien coute une certification QHN ?")
     assert KB.answer("qhn_cout_certification").text in texts(replies)
-    after = log.read_text(encoding="utf-8", errors="replace")[len(before):]
+    after = log.read_text(encoding="utf-8", errors="replace")[len(before) :]
     assert not re.search(r"Traceback|Exception|\bERROR\b", after), after[-3000:]
 
 

@@ -1,34 +1,50 @@
 """Grouping of unanswered questions and their verdicts, on a synthetic log and the shipped data."""
+
 from datetime import datetime, timedelta
 
 import pytest
 
-from bot.tools import decisions, grouping
-from bot.tools.grouping import NEAR_MISS, NEW_TOPIC, NOISE, Question
+from maintenance import decisions, grouping
+from maintenance.grouping import NEAR_MISS, NEW_TOPIC, NOISE, Question
 
 T = datetime(2026, 11, 2, 10, 0, 0)
 
 # One new topic the FAQ does not cover, asked three ways (no word in common but "HDS" and a form
 # of "certifier"), with the weak candidates the NLU gives such questions.
 HDS = [
-    Question("comment obtenir la certification HDS pour notre hébergeur ?", "none",
-             (("qhn_cout_certification", 0.06),), T),
+    Question(
+        "comment obtenir la certification HDS pour notre hébergeur ?", "none", (("qhn_cout_certification", 0.06),), T
+    ),
     Question("certification hébergeur de données de santé (HDS) : quelles étapes ?", "none", (), T),
-    Question("nous voulons être certifiés HDS, par où commencer ?", "none",
-             (("mes_calendrier_referencement", 0.04),), T),
+    Question(
+        "nous voulons être certifiés HDS, par où commencer ?", "none", (("mes_calendrier_referencement", 0.04),), T
+    ),
 ]
 # A near miss: the right answer (the cost of a certification) came second behind another QHN answer.
 NEAR = [
-    Question("la certification QHN coûte combien ?", "suggest",
-             (("qhn_iso_9001_13485", 0.38), ("qhn_cout_certification", 0.31), ("qhn_processus_tiers", 0.12)), T),
-    Question("quel budget prévoir pour être certifié QHN", "suggest",
-             (("qhn_processus_tiers", 0.34), ("qhn_cout_certification", 0.29)), T),
+    Question(
+        "la certification QHN coûte combien ?",
+        "suggest",
+        (("qhn_iso_9001_13485", 0.38), ("qhn_cout_certification", 0.31), ("qhn_processus_tiers", 0.12)),
+        T,
+    ),
+    Question(
+        "quel budget prévoir pour être certifié QHN",
+        "suggest",
+        (("qhn_processus_tiers", 0.34), ("qhn_cout_certification", 0.29)),
+        T,
+    ),
 ]
-GIBBERISH = [Question("qsdkjqsd lkjqsdlkj", "none", (), T), Question("mlkjhgfd", "none", (), T),
-             Question("azertyuiop", "none", (), T)]
-CHATTER = [Question("quel temps fera-t-il demain à Lille ?", "none", (), T),
-           Question("t'es complètement nul", "none", (), T),
-           Question("bonjour ça va ?", "none", (), T)]
+GIBBERISH = [
+    Question("qsdkjqsd lkjqsdlkj", "none", (), T),
+    Question("mlkjhgfd", "none", (), T),
+    Question("azertyuiop", "none", (), T),
+]
+CHATTER = [
+    Question("quel temps fera-t-il demain à Lille ?", "none", (), T),
+    Question("t'es complètement nul", "none", (), T),
+    Question("bonjour ça va ?", "none", (), T),
+]
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +94,18 @@ def test_a_sector_word_is_never_noise(grouper):
 
 
 def test_spellings_of_one_question_count_together(grouper):
-    log = [Question("Combien coûte le DMP ?", "none", (), T), Question("combien coute le dmp", "none", (), T),
-           Question("COMBIEN   coûte le DMP ?!", "none", (), T - timedelta(days=3))]
-    group, = grouper.group(log)
+    log = [
+        Question("Combien coûte le DMP ?", "none", (), T),
+        Question("combien coute le dmp", "none", (), T),
+        Question("COMBIEN   coûte le DMP ?!", "none", (), T - timedelta(days=3)),
+    ]
+    (group,) = grouper.group(log)
     assert (group.size, group.questions, group.first_seen, group.last_seen) == (
-        3, [("Combien coûte le DMP ?", 3)], T - timedelta(days=3), T)
+        3,
+        [("Combien coûte le DMP ?", 3)],
+        T - timedelta(days=3),
+        T,
+    )
     assert group.id == grouping.key_id("combien coute le dmp")
 
 
@@ -91,8 +114,13 @@ def test_empty_log_gives_no_group(grouper):
 
 
 def test_decided_questions_are_left_out_until_asked_again():
-    decided = decisions.Decision(T, "g1", "ask_qhn_cout_certification", ["la certification QHN coûte combien ?"],
-                                 [grouping.key_hash(grouping.normalise(NEAR[0].text))])
+    decided = decisions.Decision(
+        T,
+        "g1",
+        "ask_qhn_cout_certification",
+        ["la certification QHN coûte combien ?"],
+        [grouping.key_hash(grouping.normalise(NEAR[0].text))],
+    )
     later = Question(NEAR[0].text, "suggest", NEAR[0].candidates, T + timedelta(days=1))
     kept = decisions.undecided(NEAR + [later], [decided])
     assert kept == [NEAR[1], later]  # settled up to the decision; asked again after it, it counts again

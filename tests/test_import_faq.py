@@ -1,4 +1,5 @@
 """`make import-faq SCRAPE=file [APPLY=1]`, and drafts: left out of the bot, listed with what they miss."""
+
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import yaml
 
 from bot import knowledge
 from bot.knowledge import default_kb
-from bot.tools import grouping, import_faq, sync
+from maintenance import grouping, import_faq, sync
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "tests" / "data" / "seed.txt"
@@ -20,13 +21,20 @@ KB = default_kb()
 EDITED_ID, REMOVED_ID = "qhn_cout_certification", "label_mcs_communication"
 OLD_WORDS = "est fixé par l’organisme certificateur"
 NEW_WORDS = "est fixé librement par l’organisme certificateur"
-NEW_ANSWER = ("Les éditeurs peuvent demander un rendez-vous technique avec l’équipe Convergence.\n"
-              "La demande se fait depuis l’espace « Nous contacter » du Portail Industriels.")
+NEW_ANSWER = (
+    "Les éditeurs peuvent demander un rendez-vous technique avec l’équipe Convergence.\n"
+    "La demande se fait depuis l’espace « Nous contacter » du Portail Industriels."
+)
 
 
 def _cli(*args, cwd=ROOT):
-    result = subprocess.run([sys.executable, "-m", "bot.tools.import_faq", *map(str, args)], cwd=cwd,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "maintenance.import_faq", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -86,8 +94,14 @@ def test_apply_updates_the_text_verbatim_and_adds_one_draft(tmp_path):
         if answer.id != EDITED_ID:
             assert entries[answer.id]["text"] == answer.text
     changed = [line for line in faq.read_text(encoding="utf-8").split("\n") if line not in original.split("\n")]
-    assert all(NEW_WORDS in line or line.strip() in NEW_ANSWER or "draft" in line or line.startswith("  ")
-               or line.startswith("- id: brouillon_") for line in changed), changed
+    assert all(
+        NEW_WORDS in line
+        or line.strip() in NEW_ANSWER
+        or "draft" in line
+        or line.startswith("  ")
+        or line.startswith("- id: brouillon_")
+        for line in changed
+    ), changed
 
     # the draft is left out of the bot: no answer, no intent, no button
     kb = knowledge.load(faq)
@@ -96,7 +110,8 @@ def test_apply_updates_the_text_verbatim_and_adds_one_draft(tmp_path):
     assert kb.drafts[0].intent not in kb.intents
     assert import_faq.draft_lines(kb, grouping.read_examples()) == [
         f"brouillon {drafts[0]['id']} : manque titre (title), facettes (facets), au moins le type d'offre, "
-        f"au moins 10 exemples NLU sous ask_{drafts[0]['id']}"]
+        f"au moins 10 exemples NLU sous ask_{drafts[0]['id']}"
+    ]
     domain = (ROOT / "domain.yml").read_text(encoding="utf-8")
     assert sync.rewrite(domain, "- {intent}", kb.intents) == sync.rewrite(domain, "- {intent}", KB.intents)
 
@@ -109,19 +124,27 @@ def test_apply_updates_the_text_verbatim_and_adds_one_draft(tmp_path):
 def test_a_capture_without_answers_is_refused(tmp_path):
     path = tmp_path / "empty.txt"
     path.write_text("\n".join(f.question for f in KB.facets) + "\nrien\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "bot.tools.import_faq", str(path)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "maintenance.import_faq", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and "Capture illisible" in result.stdout
 
 
 def test_word_diff_shows_only_the_change_with_context():
     old = " ".join(f"mot{i}" for i in range(40))
     new = old.replace("mot20", "nouveau")
-    assert import_faq.word_diff(old, new) == "… mot14 mot15 mot16 mot17 mot18 mot19 [-mot20-] {+nouveau+} " \
-                                             "mot21 mot22 mot23 mot24 mot25 mot26 …"
+    assert (
+        import_faq.word_diff(old, new) == "… mot14 mot15 mot16 mot17 mot18 mot19 [-mot20-] {+nouveau+} "
+        "mot21 mot22 mot23 mot24 mot25 mot26 …"
+    )
 
 
 # --- drafts ----------------------------------------------------------------------------
+
 
 class DraftWarning(UserWarning):
     """A draft of bot/data/faq.yml still to fill in (listed in the warnings summary of `make test`)."""
@@ -145,20 +168,31 @@ def test_drafts_are_listed_with_what_they_miss():
 
 def test_draft_listing_names_the_missing_fields(tmp_path):
     doc = yaml.safe_load((ROOT / "bot" / "data" / "faq.yml").read_text(encoding="utf-8"))
-    doc["answers"].append({"id": "brouillon_x", "status": "draft", "title": "", "title_source": "ours",
-                           "url": doc["source"], "facets": {"offre": ["nope"]}, "text": NEW_ANSWER})
+    doc["answers"].append(
+        {
+            "id": "brouillon_x",
+            "status": "draft",
+            "title": "",
+            "title_source": "ours",
+            "url": doc["source"],
+            "facets": {"offre": ["nope"]},
+            "text": NEW_ANSWER,
+        }
+    )
     kb = knowledge._parse(doc)
     assert len(kb.answers) == len(KB.answers) and kb.answer("brouillon_x") is None
-    draft, = kb.drafts
+    (draft,) = kb.drafts
     assert draft.missing(kb.facets) == ["titre (title)", "valeurs inconnues de offre : ['nope']"]
     examples = {"ask_brouillon_x": ["une question"] * 3}
     assert import_faq.draft_lines(kb, examples) == [
         "brouillon brouillon_x : manque titre (title), valeurs inconnues de offre : ['nope'], "
-        "au moins 10 exemples NLU sous ask_brouillon_x"]
+        "au moins 10 exemples NLU sous ask_brouillon_x"
+    ]
     doc["answers"][-1].update(title="Rendez-vous technique Convergence", facets={"offre": ["convergence"]})
     assert knowledge._parse(doc).drafts[0].missing(kb.facets) == []
     assert import_faq.draft_lines(knowledge._parse(doc), {"ask_brouillon_x": ["q"] * 10}) == [
-        "brouillon brouillon_x : complet, retirer « status: draft »"]
+        "brouillon brouillon_x : complet, retirer « status: draft »"
+    ]
     doc["answers"][-1]["status"] = "brouillon"
     with pytest.raises(knowledge.KnowledgeBaseError):
         knowledge._parse(doc)

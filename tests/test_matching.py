@@ -1,4 +1,5 @@
 """The free-text decision: answer, ask back, or admit there is no answer."""
+
 from bot import matching
 from bot.knowledge import default_kb
 
@@ -41,8 +42,13 @@ def test_garbage_ranking_is_tolerated():
 
 # --- the second signal: what the question names, what it asks about ------------------------
 
+
 def test_a_dmn_question_never_gets_a_qhn_only_answer():
-    ranking = r(("ask_qhn_processus_tiers", 0.9), ("ask_dmn_mandat_composants_tiers", 0.05), ("ask_qhn_cout_certification", 0.05))
+    ranking = r(
+        ("ask_qhn_processus_tiers", 0.9),
+        ("ask_dmn_mandat_composants_tiers", 0.05),
+        ("ask_qhn_cout_certification", 0.05),
+    )
     d = matching.decide(KB, ranking, "Peut-on certifier notre DMN si des sous-traitants développent une partie ?")
     assert d.kind == "suggest" and d.reason == matching.Reason.CONTRADICTS
     assert d.answer_ids == ("dmn_mandat_composants_tiers",)

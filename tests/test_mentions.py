@@ -1,4 +1,5 @@
 """What a question names (bot/mentions.py) and what it asks about (bot/aspects.py)."""
+
 import pytest
 
 from bot import aspects, mentions
@@ -7,28 +8,34 @@ from bot.knowledge import default_kb
 KB = default_kb()
 
 
-@pytest.mark.parametrize("text, facet, value", [
-    ("Combien coûte la certification DMN ?", "produit", "dmn"),
-    ("certif qualite hopital numerique", "produit", "qhn"),
-    ("QUALITÉ HÔPITAL NUMÉRIQUE", "produit", "qhn"),
-    ("comptes sur convergnece", "produit", "convergence"),  # one swap of letters
-    ("éligible à MES ?", "offre", "mes"),
-    ("référencement dans mon espace santé", "produit", "mes_catalogue"),
-    ("dossier Ségur de notre LGC", "dispositif", "dsr_lgc"),
-    ("notre RIS", "dispositif", "dsr_ris"),
-    ("label maisons de santé", "produit", "label_mcs"),
-    ("flux HL7 ADT", "produit", "ci_sis"),
-])
+@pytest.mark.parametrize(
+    "text, facet, value",
+    [
+        ("Combien coûte la certification DMN ?", "produit", "dmn"),
+        ("certif qualite hopital numerique", "produit", "qhn"),
+        ("QUALITÉ HÔPITAL NUMÉRIQUE", "produit", "qhn"),
+        ("comptes sur convergnece", "produit", "convergence"),  # one swap of letters
+        ("éligible à MES ?", "offre", "mes"),
+        ("référencement dans mon espace santé", "produit", "mes_catalogue"),
+        ("dossier Ségur de notre LGC", "dispositif", "dsr_lgc"),
+        ("notre RIS", "dispositif", "dsr_ris"),
+        ("label maisons de santé", "produit", "label_mcs"),
+        ("flux HL7 ADT", "produit", "ci_sis"),
+    ],
+)
 def test_named_values_are_found(text, facet, value):
     assert value in mentions.find(KB, text).get(facet, ())
 
 
-@pytest.mark.parametrize("text", [
-    "où déposer mes preuves ?",  # "mes", a French word, not the product
-    "nos ris de veau",  # "ris" in lower case is not the RIS
-    "bonjour",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "où déposer mes preuves ?",  # "mes", a French word, not the product
+        "nos ris de veau",  # "ris" in lower case is not the RIS
+        "bonjour",
+        "",
+    ],
+)
 def test_ordinary_words_name_nothing(text):
     found = mentions.find(KB, text)
     assert "mes" not in found.get("offre", ()) and "dsr_ris" not in found.get("dispositif", ())
@@ -61,14 +68,17 @@ def test_vague_messages_only_name_a_subject():
     assert not mentions.is_vague(KB, "une question")  # names nothing
 
 
-@pytest.mark.parametrize("text, aspect", [
-    ("Combien coûte la certification ?", "cost"),
-    ("c'est gratuit ?", "cost"),
-    ("Combien de temps dure un audit ?", "time"),
-    ("Quand pourra-t-on déposer le dossier ?", "time"),
-    ("le label doit-il être renouvelé ?", "time"),
-    ("Est-ce obligatoire ?", "obligation"),
-])
+@pytest.mark.parametrize(
+    "text, aspect",
+    [
+        ("Combien coûte la certification ?", "cost"),
+        ("c'est gratuit ?", "cost"),
+        ("Combien de temps dure un audit ?", "time"),
+        ("Quand pourra-t-on déposer le dossier ?", "time"),
+        ("le label doit-il être renouvelé ?", "time"),
+        ("Est-ce obligatoire ?", "obligation"),
+    ],
+)
 def test_aspects_asked(text, aspect):
     assert aspect in aspects.asked(text)
 

@@ -1,13 +1,16 @@
-"""The ensemble's Rasa components (bot/nlu_ensemble.py) on hand-made rankings."""
+"""The ensemble's Rasa components (addons/nlu_ensemble.py) on hand-made rankings."""
+
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu_ensemble import KeepRanking, MeanRanking, mean_ranking
+from addons.nlu_ensemble import KeepRanking, MeanRanking, mean_ranking
 
 
 def test_mean_ranking_averages_and_counts_a_missing_intent_as_zero():
-    ranking = mean_ranking([{"name": "a", "confidence": 0.8}, {"name": "b", "confidence": 0.2}],
-                           [{"name": "b", "confidence": 0.6}, {"name": "c", "confidence": 0.4}])
+    ranking = mean_ranking(
+        [{"name": "a", "confidence": 0.8}, {"name": "b", "confidence": 0.2}],
+        [{"name": "b", "confidence": 0.6}, {"name": "c", "confidence": 0.4}],
+    )
     assert [r["name"] for r in ranking] == ["a", "b", "c"]
     assert [r["confidence"] for r in ranking] == pytest.approx([0.4, 0.4, 0.2])
 

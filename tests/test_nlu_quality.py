@@ -7,6 +7,7 @@ conversation; its first reply shows the right answer, a wrong one, or asks back 
 When it asks back, the right answer offered as the first choice of "Vouliez-vous dire… ?" costs the
 user one click: that share is reported too.
 """
+
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """Feedback and unanswered questions over REST land in a real SQLite file, survive a server
 restart, show in the report, and go with the purge; the conversation itself survives the restart."""
+
 import re
 import subprocess
 import sys
@@ -69,12 +70,12 @@ def test_answers_feedback_and_unanswered_questions_land_before_the_reply(bot):
     # the reply is back: its rows are already in the file
     assert [(r["answer_id"], r["via"]) for r in bot.rows(store_module.answers_shown, sender)] == [(COST, "guide")]
     click(bot.url, sender, replies, "Oui")
-    feedback, = bot.rows(store_module.feedback, sender)
+    (feedback,) = bot.rows(store_module.feedback, sender)
     assert (feedback["answer_id"], feedback["helpful"], feedback["via"]) == (COST, True, "guide")
 
     replies = send(bot.url, sender, "quelle est la recette de la tarte aux pommes ?")
     assert replies[0]["text"] == conv.NOT_FOUND
-    question, = bot.rows(store_module.unanswered, sender)
+    (question,) = bot.rows(store_module.unanswered, sender)
     assert (question["text"], question["kind"]) == ("quelle est la recette de la tarte aux pommes ?", "none")
 
     replies = send(bot.url, sender, "combien coute une certfication QHN ?")
@@ -114,7 +115,7 @@ def test_a_restart_keeps_the_conversation_and_every_row(bot):
     # typed, without a button: only the conversation's history says which answer "oui" is about
     replies = send(bot.url, sender, "oui")
     assert replies[0]["text"] == conv.THANKS_YES
-    feedback, = bot.rows(store_module.feedback, sender)
+    (feedback,) = bot.rows(store_module.feedback, sender)
     assert (feedback["answer_id"], feedback["helpful"], feedback["via"]) == ("mes_fonctionnalites", True, "guide")
     assert [r["helpful"] for r in bot.rows(store_module.feedback, other)] == [False]
 
@@ -128,12 +129,12 @@ def test_the_report_shows_the_conversations(bot, tmp_path):
     send(bot.url, other, "bonjour")
     send(bot.url, other, "quelle est la meteo a paris demain")
 
-    out = _cli("bot.tools.report", "--url", bot.store_url, "--out", str(tmp_path))
+    out = _cli("maintenance.report", "--url", bot.store_url, "--out", str(tmp_path))
     title = KB.answer("dmn_ihe_pam_transport").title
     line = next(line for line in out.splitlines() if line.startswith(title[:40]))
     assert line.split()[-8:] == ["1", "1", "0", "0", "1", "0", "100", "%"]  # shown, via guide, Oui, 100 % utile
-    question, = [line for line in out.splitlines() if line.startswith("Quelle est la MÉTÉO")]
-    assert question.split()[question.split().index("?!") + 1:][:3] == ["2", "2", "0"]  # two spellings, one group
+    (question,) = [line for line in out.splitlines() if line.startswith("Quelle est la MÉTÉO")]
+    assert question.split()[question.split().index("?!") + 1 :][:3] == ["2", "2", "0"]  # two spellings, one group
     # off-topic chatter is noise, counted but never a to-do
     # the two spellings here, and whatever off-topic questions the module's other tests asked before
     assert int(re.search(r"Bruit \(jamais à traiter\) : (\d+) question\(s\)", out).group(1)) >= 2
@@ -161,19 +162,26 @@ def test_purge_removes_old_rows_and_conversations_only(bot):
     engine = sa.create_engine(bot.store_url)
     with engine.begin() as connection:
         for table in store_module.TABLES:
-            connection.execute(table.update().where(table.c.conversation_id == old)
-                               .values(created_at=table.c.created_at - timedelta(days=40)))
+            connection.execute(
+                table.update()
+                .where(table.c.conversation_id == old)
+                .values(created_at=table.c.created_at - timedelta(days=40))
+            )
     tracker = sa.create_engine(bot.tracker_url)
     with tracker.begin() as connection:
-        connection.execute(sa.text("UPDATE events SET timestamp = timestamp - :delta WHERE sender_id = :sender"),
-                           {"delta": 40 * 86400, "sender": old})
+        connection.execute(
+            sa.text("UPDATE events SET timestamp = timestamp - :delta WHERE sender_id = :sender"),
+            {"delta": 40 * 86400, "sender": old},
+        )
     everything = store_module.Store(bot.store_url).counts()
 
-    out = _cli("bot.tools.purge", "--days", "30", "--url", bot.store_url, "--tracker-url", bot.tracker_url)
+    out = _cli("maintenance.purge", "--days", "30", "--url", bot.store_url, "--tracker-url", bot.tracker_url)
 
     assert "answers_shown 1" in out and f"unanswered {questions}" in out and questions == 2
     assert bot.rows(store_module.answers_shown, old) == [] and bot.rows(store_module.unanswered, old) == []
-    assert len(bot.rows(store_module.answers_shown, recent)) == 1 and len(bot.rows(store_module.unanswered, recent)) == 1
+    assert (
+        len(bot.rows(store_module.answers_shown, recent)) == 1 and len(bot.rows(store_module.unanswered, recent)) == 1
+    )
     assert store_module.Store(bot.store_url).counts()["answers_shown"] == everything["answers_shown"] - 1
     with tracker.connect() as connection:
         count = "SELECT COUNT(*) FROM events WHERE sender_id = :sender"

@@ -1,4 +1,5 @@
 """`make review DECISIONS=file`: decisions turned into training data, on scratch copies of the data."""
+
 import shutil
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import pytest
 
 from bot.knowledge import default_kb
 from bot.store import Store, utcnow
-from bot.tools import decisions, grouping, nlu_file, quickcheck, review
+from maintenance import decisions, grouping, nlu_file, quickcheck, review
 from tests.test_grouping import CHATTER, GIBBERISH, HDS, NEAR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,25 +36,41 @@ def scratch(tmp_path):
 def _groups(scratch):
     store = Store(scratch["url"])
     try:
-        return review.pending_groups(store, grouping.default_grouper(nlu_file=scratch["nlu"]),
-                                     decisions.load(scratch["history"]))
+        return review.pending_groups(
+            store, grouping.default_grouper(nlu_file=scratch["nlu"]), decisions.load(scratch["history"])
+        )
     finally:
         store.dispose()
 
 
 def _run(scratch, decisions_csv, *extra):
-    return review.main(["--url", scratch["url"], "--decisions", str(decisions_csv), "--nlu", str(scratch["nlu"]),
-                        "--historique", str(scratch["history"]), "--sans-controle", *extra])
+    return review.main(
+        [
+            "--url",
+            scratch["url"],
+            "--decisions",
+            str(decisions_csv),
+            "--nlu",
+            str(scratch["nlu"]),
+            "--historique",
+            str(scratch["history"]),
+            "--sans-controle",
+            *extra,
+        ]
+    )
 
 
 def _decisions_file(scratch, groups):
     near = next(g for g in groups if g.verdict == grouping.NEAR_MISS)
     gibberish = next(g for g in groups if grouping.normalise(GIBBERISH[0].text) in g.keys)
     path = scratch["root"] / "decisions.csv"
-    path.write_text("groupe;question;decision\n"
-                    f"{near.id};;qhn_cout_certification\n"
-                    f";{HDS[2].text};hors_sujet\n"  # a question names its group
-                    f"{gibberish.id};;ignorer\n", encoding="utf-8")
+    path.write_text(
+        "groupe;question;decision\n"
+        f"{near.id};;qhn_cout_certification\n"
+        f";{HDS[2].text};hors_sujet\n"  # a question names its group
+        f"{gibberish.id};;ignorer\n",
+        encoding="utf-8",
+    )
     return path, near, gibberish
 
 
@@ -75,28 +92,48 @@ def test_review_appends_the_expected_yaml_and_the_data_stays_valid(scratch, caps
     for intent, examples, group in (("ask_qhn_cout_certification", new_near, near), ("out_of_scope", new_hds, hds)):
         after = _last_example_line(expected, intent)
         block = [f"    - {e}" for e in examples]
-        block.append(f"  # make review {day}, groupe {group.id} : {len(examples)} exemple(s) ajouté(s) : "
-                     + " | ".join(examples))
-        expected[after + 1:after + 1] = block
+        block.append(
+            f"  # make review {day}, groupe {group.id} : {len(examples)} exemple(s) ajouté(s) : " + " | ".join(examples)
+        )
+        expected[after + 1 : after + 1] = block
     assert text == "\n".join(expected)
 
     parsed = grouping.read_examples(scratch["nlu"])
     before = grouping.parse_examples(original)
     assert parsed["ask_qhn_cout_certification"] == before["ask_qhn_cout_certification"] + new_near
     assert parsed["out_of_scope"] == before["out_of_scope"] + new_hds
-    assert {i: v for i, v in parsed.items() if i not in ("ask_qhn_cout_certification", "out_of_scope")} == \
-        {i: v for i, v in before.items() if i not in ("ask_qhn_cout_certification", "out_of_scope")}
+    assert {i: v for i, v in parsed.items() if i not in ("ask_qhn_cout_certification", "out_of_scope")} == {
+        i: v for i, v in before.items() if i not in ("ask_qhn_cout_certification", "out_of_scope")
+    }
 
     history = decisions.load(scratch["history"])
     assert [(d.group, d.decision, d.added) for d in history] == [
-        (near.id, "ask_qhn_cout_certification", new_near), (hds.id, "out_of_scope", new_hds),
-        (gibberish.id, "ignorer", [])]
+        (near.id, "ask_qhn_cout_certification", new_near),
+        (hds.id, "out_of_scope", new_hds),
+        (gibberish.id, "ignorer", []),
+    ]
     assert history[2].questions == [grouping.key_hash(k) for k in gibberish.keys]
 
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings", "--data", str(scratch["root"] / "data"),
-         "--domain", str(scratch["root"] / "domain.yml"), "--config", str(ROOT / "config.yml")],
-        cwd=scratch["root"], capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "data",
+            "validate",
+            "--fail-on-warnings",
+            "--data",
+            str(scratch["root"] / "data"),
+            "--domain",
+            str(scratch["root"] / "domain.yml"),
+            "--config",
+            str(ROOT / "config.yml"),
+        ],
+        cwd=scratch["root"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
 
 
@@ -133,8 +170,9 @@ def test_a_second_run_appends_nothing(scratch, capsys):
 def test_an_unknown_decision_writes_nothing(scratch, capsys):
     groups = _groups(scratch)
     path = scratch["root"] / "bad.csv"
-    path.write_text(f"groupe,decision\n{groups[1].id},qhn_cout_certification\n{groups[0].id},pas_une_reponse\n",
-                    encoding="utf-8")
+    path.write_text(
+        f"groupe,decision\n{groups[1].id},qhn_cout_certification\n{groups[0].id},pas_une_reponse\n", encoding="utf-8"
+    )
     original = scratch["nlu"].read_text(encoding="utf-8")
     assert _run(scratch, path) == 2
     assert "décision inconnue « pas_une_reponse »" in capsys.readouterr().out
@@ -148,9 +186,16 @@ def test_questions_that_cannot_be_examples_are_left_out(tmp_path):
     assert nlu_file.clean("/greet")[0] is None and nlu_file.clean("  ?! ")[0] is None
     assert nlu_file.clean("  tarif\n\tQHN  ") == ("tarif QHN", "")
     existing = grouping.read_examples(nlu)["ask_qhn_cout_certification"][0]
-    added = nlu_file.append(nlu, [nlu_file.Addition("ask_qhn_cout_certification",
-                                                    [existing.upper() + " !", "[numéro] qhn", "tarif QHN", "Tarif QHN ?"],
-                                                    "test")])
+    added = nlu_file.append(
+        nlu,
+        [
+            nlu_file.Addition(
+                "ask_qhn_cout_certification",
+                [existing.upper() + " !", "[numéro] qhn", "tarif QHN", "Tarif QHN ?"],
+                "test",
+            )
+        ],
+    )
     assert added == {"ask_qhn_cout_certification": ["tarif QHN"]}
     with pytest.raises(nlu_file.NluFileError):
         nlu_file.append(nlu, [nlu_file.Addition("ask_nope", ["une question"], "test")])
@@ -158,8 +203,21 @@ def test_questions_that_cannot_be_examples_are_left_out(tmp_path):
 
 def test_template_lists_the_groups_to_decide(scratch, capsys):
     out = scratch["root"] / "modele.csv"
-    assert review.main(["--url", scratch["url"], "--modele", str(out), "--nlu", str(scratch["nlu"]),
-                        "--historique", str(scratch["history"])]) == 0
+    assert (
+        review.main(
+            [
+                "--url",
+                scratch["url"],
+                "--modele",
+                str(out),
+                "--nlu",
+                str(scratch["nlu"]),
+                "--historique",
+                str(scratch["history"]),
+            ]
+        )
+        == 0
+    )
     rows = out.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0] == "groupe;decision;verdict;fois;exemples"
     assert len(rows) == 3  # the near miss (its answer proposed) and the new topic; noise left out
@@ -168,9 +226,14 @@ def test_template_lists_the_groups_to_decide(scratch, capsys):
 
 def test_quick_check_before_and_after():
     examples = grouping.read_examples()
-    new = {"ask_qhn_cout_certification": ["la certification QHN coûte combien ?", "budget certif QHN",
-                                          "quel prix pour l'audit QHN"],
-           "out_of_scope": ["quelles étapes pour la certification HDS de notre hébergeur ?"]}
+    new = {
+        "ask_qhn_cout_certification": [
+            "la certification QHN coûte combien ?",
+            "budget certif QHN",
+            "quel prix pour l'audit QHN",
+        ],
+        "out_of_scope": ["quelles étapes pour la certification HDS de notre hébergeur ?"],
+    }
     result = quickcheck.compare(KB, examples, new)
     scored = sum(len(v) for i, v in examples.items() if i == "out_of_scope" or KB.answer_for_intent(i))
     assert result["existants_avant"].total == result["existants_apres"].total == scored
@@ -224,8 +287,10 @@ def test_interactive_session(scratch, monkeypatch, capsys):
 
     monkeypatch.setattr(review.sys, "stdin", TTY())
     groups = [g for g in _groups(scratch) if g.verdict != grouping.NOISE]
-    assert review.main(["--url", scratch["url"], "--nlu", str(scratch["nlu"]),
-                        "--historique", str(scratch["history"])]) == 0
+    assert (
+        review.main(["--url", scratch["url"], "--nlu", str(scratch["nlu"]), "--historique", str(scratch["history"])])
+        == 0
+    )
     printed = capsys.readouterr().out
     noise = len([g for g in _groups(scratch) if g.verdict == grouping.NOISE])
     assert noise >= 3  # gibberish and chit-chat, never asked
@@ -241,6 +306,8 @@ def test_interactive_session(scratch, monkeypatch, capsys):
     assert near.questions[1][0] not in parsed["ask_qhn_cout_certification"]  # unticked
     assert parsed["out_of_scope"][-1] == hds.questions[0][0] and hds.questions[1][0] not in parsed["out_of_scope"]
     assert [d.decision for d in decisions.load(scratch["history"])] == ["out_of_scope", "ask_qhn_cout_certification"]
-    assert confirms == ["Contrôle rapide de la qualité avant/après (~15 s) ?",
-                        "Ré-entraîner le bot maintenant (make train, quelques minutes) ?"]
+    assert confirms == [
+        "Contrôle rapide de la qualité avant/après (~15 s) ?",
+        "Ré-entraîner le bot maintenant (make train, quelques minutes) ?",
+    ]
     assert "Pensez à ré-entraîner (make train)" in printed

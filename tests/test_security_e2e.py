@@ -1,10 +1,11 @@
-"""The security review's findings, end to end against the real servers (bot.tools.serve: Rasa,
+"""The security review's findings, end to end against the real servers (ops.serve: Rasa,
 the action server, the web page) with the default limits: one test (or more) per finding.
 
 The server here trusts one proxy in front (FAQ_TRUSTED_PROXIES=1): each test plays that proxy and
 writes its own client address in X-Forwarded-For, so that the per-address limit of one test does
 not spill into another.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import pytest
 import socketio
@@ -27,7 +28,7 @@ from bot import conversation as conv
 from bot import limits
 from bot import store as store_module
 from bot.knowledge import default_kb
-from bot.tools.serve import wait_http
+from ops.serve import wait_http
 from tests.conftest import MODEL, ROOT, free_port, stop_bot
 
 KB = default_kb()
@@ -36,22 +37,38 @@ WAIT = 30
 
 
 class SecureBot:
-    """`bot.tools.serve` on known ports, temporary databases, default limits."""
+    """`ops.serve` on known ports, temporary databases, default limits."""
 
     def __init__(self, folder: Path, log_path: Path):
         self.port, self.actions_port, self.web_port = free_port(), free_port(), free_port()
         self.store_url = f"sqlite:///{folder / 'faq.db'}"
         self.tracker_path = folder / "tracker.db"
-        env = {"PYTHONUNBUFFERED": "1", store_module.STORE_URL_ENV: self.store_url,
-               store_module.TRACKER_URL_ENV: f"sqlite:///{self.tracker_path}",
-               "FAQ_RATE_PER_ADDRESS": str(limits.Settings().per_address),
-               "FAQ_RATE_PER_CONVERSATION": str(limits.Settings().per_conversation),
-               "FAQ_TRUSTED_PROXIES": "1"}
+        env = {
+            "PYTHONUNBUFFERED": "1",
+            store_module.STORE_URL_ENV: self.store_url,
+            store_module.TRACKER_URL_ENV: f"sqlite:///{self.tracker_path}",
+            "FAQ_RATE_PER_ADDRESS": str(limits.Settings().per_address),
+            "FAQ_RATE_PER_CONVERSATION": str(limits.Settings().per_conversation),
+            "FAQ_TRUSTED_PROXIES": "1",
+        }
         with open(log_path, "w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.tools.serve", "--port", str(self.port), "--actions-port",
-                 str(self.actions_port), "--web-port", str(self.web_port)],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
+                [
+                    sys.executable,
+                    "-m",
+                    "ops.serve",
+                    "--port",
+                    str(self.port),
+                    "--actions-port",
+                    str(self.actions_port),
+                    "--web-port",
+                    str(self.web_port),
+                ],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **env},
+            )
         self.url = f"http://127.0.0.1:{self.port}"
         self.web_url = f"http://localhost:{self.web_port}"
         if not wait_http(self.url + "/", 300, self.process):
@@ -62,12 +79,19 @@ class SecureBot:
             assert time.monotonic() < deadline, "no first reply"
             time.sleep(1)
 
-    def post(self, body, content_type: str = "application/json", address: str = "192.0.2.250",
-             path: str = "/webhooks/rest/webhook", timeout: float = 30):
+    def post(
+        self,
+        body,
+        content_type: str = "application/json",
+        address: str = "192.0.2.250",
+        path: str = "/webhooks/rest/webhook",
+        timeout: float = 30,
+    ):
         """(status, decoded JSON body) of one POST; `body` a dict (JSON) or bytes."""
         data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
-        request = urllib.request.Request(self.url + path, data=data,
-                                         headers={"Content-Type": content_type, "X-Forwarded-For": address})
+        request = urllib.request.Request(
+            self.url + path, data=data, headers={"Content-Type": content_type, "X-Forwarded-For": address}
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, json.loads(response.read() or b"null")
@@ -89,8 +113,9 @@ class SecureBot:
     def events(self, sender: str) -> List[tuple]:
         """(type, data) of Rasa's stored events of a conversation."""
         with sqlite3.connect(self.tracker_path) as connection:
-            return connection.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id",
-                                      (sender,)).fetchall()
+            return connection.execute(
+                "SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+            ).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -117,12 +142,13 @@ def listening_addresses(port: int) -> set:
                 if name == "tcp":
                     found.add(socket.inet_ntop(socket.AF_INET, raw[::-1]))
                 else:
-                    words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+                    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
                     found.add(socket.inet_ntop(socket.AF_INET6, words))
     return found
 
 
 # --- 1. the action server: loopback only, and only for callers with the secret ---------------
+
 
 def test_every_server_listens_on_loopback_only(bot):
     for port in (bot.port, bot.actions_port, bot.web_port):
@@ -130,12 +156,17 @@ def test_every_server_listens_on_loopback_only(bot):
 
 
 def test_make_shell_serves_on_loopback_only(output_dir):
-    """`make shell` (bot.tools.serve --shell) used to start its Rasa server on 0.0.0.0:5005."""
+    """`make shell` (ops.serve --shell) used to start its Rasa server on 0.0.0.0:5005."""
     port, actions_port = free_port(), free_port()
     with open(output_dir / "security-shell.log", "w") as log:
         shell = subprocess.Popen(
-            [sys.executable, "-m", "bot.tools.serve", "--shell", "--port", str(port), "--actions-port", str(actions_port)],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+            [sys.executable, "-m", "ops.serve", "--shell", "--port", str(port), "--actions-port", str(actions_port)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ},
+        )
     try:
         deadline = time.monotonic() + 300
         while not listening_addresses(port):
@@ -150,20 +181,36 @@ def test_make_shell_serves_on_loopback_only(output_dir):
 
 def forged_call(sender: str) -> dict:
     """What anyone reaching the action server could send: a tracker saying "Oui" to an answer."""
-    return {"next_action": "action_feedback", "sender_id": sender, "version": "3.6.2", "domain": {},
-            "tracker": {"sender_id": sender, "slots": {"last_answer_id": COST}, "events": [],
-                        "latest_message": {"text": "oui", "intent": {"name": "affirm", "confidence": 1.0},
-                                           "entities": [{"entity": "answer_id", "value": COST}]},
-                        "latest_action_name": "action_listen", "paused": False, "followup_action": None,
-                        "active_loop": {}, "latest_event_time": time.time()}}
+    return {
+        "next_action": "action_feedback",
+        "sender_id": sender,
+        "version": "3.6.2",
+        "domain": {},
+        "tracker": {
+            "sender_id": sender,
+            "slots": {"last_answer_id": COST},
+            "events": [],
+            "latest_message": {
+                "text": "oui",
+                "intent": {"name": "affirm", "confidence": 1.0},
+                "entities": [{"entity": "answer_id", "value": COST}],
+            },
+            "latest_action_name": "action_listen",
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_event_time": time.time(),
+        },
+    }
 
 
 def test_the_action_server_refuses_calls_without_the_secret(bot):
     sender = uuid.uuid4().hex
     actions = f"http://127.0.0.1:{bot.actions_port}"
     for url in (f"{actions}/webhook", f"{actions}/webhook?token=guessed-token-0123456789"):
-        request = urllib.request.Request(url, data=json.dumps(forged_call(sender)).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            url, data=json.dumps(forged_call(sender)).encode(), headers={"Content-Type": "application/json"}
+        )
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=30)
         assert refused.value.code == 401
@@ -176,6 +223,7 @@ def test_the_action_server_refuses_calls_without_the_secret(bot):
 
 
 # --- 2. a conversation does not grow with use; rate limits ------------------------------------
+
 
 def test_each_oui_adds_the_same_few_bytes_to_the_conversation(bot):
     """The `feedback` slot used to store the whole list again at each Oui: quadratic growth."""
@@ -193,10 +241,12 @@ def test_each_oui_adds_the_same_few_bytes_to_the_conversation(bot):
 
 def test_too_many_messages_in_one_conversation_get_429_in_french(bot):
     sender, address = uuid.uuid4().hex, "192.0.2.3"
-    statuses = [bot.post({"sender": sender, "message": '/browse{"facet_path":"offre=segur"}'}, address=address)
-                for _ in range(limits.Settings().per_conversation + 5)]
+    statuses = [
+        bot.post({"sender": sender, "message": '/browse{"facet_path":"offre=segur"}'}, address=address)
+        for _ in range(limits.Settings().per_conversation + 5)
+    ]
     codes = [status for status, _ in statuses]
-    assert codes[:limits.Settings().per_conversation] == [200] * limits.Settings().per_conversation
+    assert codes[: limits.Settings().per_conversation] == [200] * limits.Settings().per_conversation
     assert 429 in codes
     assert next(body for status, body in statuses if status == 429)["error"] == limits.RATE_LIMITED
     # other conversations from the same address go on
@@ -206,15 +256,20 @@ def test_too_many_messages_in_one_conversation_get_429_in_french(bot):
 def test_too_many_messages_from_one_address_get_429(bot):
     """Every request counts, a refused one too (here: quick ones, refused for their Content-Type)."""
     address, limit = "192.0.2.4", limits.Settings().per_address
-    codes = [bot.post({"sender": uuid.uuid4().hex, "message": "/browse"}, "text/plain", address)[0]
-             for _ in range(limit + 10)]
+    codes = [
+        bot.post({"sender": uuid.uuid4().hex, "message": "/browse"}, "text/plain", address)[0]
+        for _ in range(limit + 10)
+    ]
     assert codes[:limit] == [415] * limit and codes[-1] == 429
     assert bot.post({"sender": uuid.uuid4().hex, "message": "/browse"}, address=address) == (
-        429, {"error": limits.RATE_LIMITED})
+        429,
+        {"error": limits.RATE_LIMITED},
+    )
     assert bot.post({"sender": uuid.uuid4().hex, "message": "/browse"}, address="192.0.2.5")[0] == 200
 
 
 # --- 3. socket.io: conversation ids issued by the server, one live socket each --------------
+
 
 class Widget:
     """A python-socketio client as the web widget uses the channel (polling transport)."""
@@ -225,8 +280,9 @@ class Widget:
         self.confirmed: List[str] = []
         self.client.on("bot_uttered", lambda data: self.replies.append(data))
         self.client.on("session_confirm", lambda data: self.confirmed.append(data))
-        self.client.connect(bot.url, headers={"Origin": bot.web_url}, transports=["polling"],
-                            socketio_path="socket.io", wait_timeout=20)
+        self.client.connect(
+            bot.url, headers={"Origin": bot.web_url}, transports=["polling"], socketio_path="socket.io", wait_timeout=20
+        )
 
     def session(self, requested) -> str:
         count = len(self.confirmed)
@@ -286,8 +342,9 @@ def test_a_second_socket_presenting_a_held_id_gets_its_own_conversation(bot, wid
     assert conv.WELCOME in texts(replies)  # a conversation of its own, from its start
     assert first.replies == []  # nothing of it reached the first widget
     said = [json.loads(data).get("text") for kind, data in bot.events(victim) if kind == "user"]
-    assert "bonjour" not in said and "bonjour" in [json.loads(data).get("text")
-                                                   for kind, data in bot.events(other) if kind == "user"]
+    assert "bonjour" not in said and "bonjour" in [
+        json.loads(data).get("text") for kind, data in bot.events(other) if kind == "user"
+    ]
 
     first.replies.clear()
     assert texts(first.say("oui")) == [conv.THANKS_YES]  # the first conversation goes on, its own way
@@ -313,11 +370,15 @@ def test_after_a_reload_the_page_takes_its_conversation_back(bot, widgets):
 
 # --- 4, 5, 6. REST and socket.io limits before parsing, never a 5xx ---------------------------
 
-@pytest.mark.parametrize("body,status,words", [
-    (b"[" * 2000 + b"]" * 2000, 400, "imbriqué"),
-    (b'{"sender": "abc", "message": "x", "metadata": ' + b"[" * 2000 + b"]" * 2000 + b"}", 400, "imbriqué"),
-    (b'{"sender": "abc", "message": "' + b"[" * 3000 + b'"}', 200, None),  # brackets in a string are text
-])
+
+@pytest.mark.parametrize(
+    "body,status,words",
+    [
+        (b"[" * 2000 + b"]" * 2000, 400, "imbriqué"),
+        (b'{"sender": "abc", "message": "x", "metadata": ' + b"[" * 2000 + b"]" * 2000 + b"}", 400, "imbriqué"),
+        (b'{"sender": "abc", "message": "' + b"[" * 3000 + b'"}', 200, None),  # brackets in a string are text
+    ],
+)
 def test_deeply_nested_json_is_a_400(bot, body, status, words):
     code, payload = bot.post(body, address="192.0.2.6")
     assert code == status, payload
@@ -328,8 +389,10 @@ def test_deeply_nested_json_is_a_400(bot, body, status, words):
 def test_a_huge_declared_body_is_refused_before_it_is_sent(bot):
     """Sanic used to wait for (and buffer) up to 100 MB before the size check."""
     with socket.create_connection(("127.0.0.1", bot.port), timeout=10) as connection:
-        connection.sendall(b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                           b"Content-Length: 50000000\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n" + b"{" * 1000)
+        connection.sendall(
+            b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 50000000\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n" + b"{" * 1000
+        )
         started = time.monotonic()
         answer = connection.recv(4096)
     assert answer.startswith(b"HTTP/1.1 413") and time.monotonic() - started < 5
@@ -338,9 +401,13 @@ def test_a_huge_declared_body_is_refused_before_it_is_sent(bot):
 
 def test_a_socketio_payload_over_the_cap_is_refused(bot):
     """engine.io accepted 1 MB per request, all of it kept in the message's metadata."""
+
     def call(query: str, body: Optional[bytes] = None) -> tuple:
-        request = urllib.request.Request(f"{bot.url}/socket.io/?EIO=4&transport=polling&{query}", data=body,
-                                         headers={"Content-Type": "text/plain;charset=UTF-8"})
+        request = urllib.request.Request(
+            f"{bot.url}/socket.io/?EIO=4&transport=polling&{query}",
+            data=body,
+            headers={"Content-Type": "text/plain;charset=UTF-8"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, response.read().decode()
@@ -348,14 +415,22 @@ def test_a_socketio_payload_over_the_cap_is_refused(bot):
             return error.code, error.read().decode()
 
     status, opening = call("t=1")
-    sid = json.loads(opening[opening.index("{"):])["sid"]
+    sid = json.loads(opening[opening.index("{") :])["sid"]
     assert call(f"sid={sid}", b"40")[0] == 200
     big = "42" + json.dumps(["user_uttered", {"message": "bonjour", "customData": {"x": "y" * 100_000}}])
     assert call(f"sid={sid}", big.encode())[0] == 413
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "text/plain;charset=UTF-8",
-                                          "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "",
+    ],
+)
 def test_rest_refuses_what_is_not_json_a_cross_site_form_can_send(bot, content_type):
     sender = uuid.uuid4().hex
     code, payload = bot.post({"sender": sender, "message": "bonjour"}, content_type=content_type, address="192.0.2.8")
@@ -394,6 +469,7 @@ def test_socketio_messages_are_rate_limited_too(bot, widgets):
 
 
 # --- 7. feedback replayed counts once -------------------------------------------------------
+
 
 def test_old_buttons_and_typed_payloads_replayed_count_once(bot):
     sender, address = uuid.uuid4().hex, "192.0.2.9"

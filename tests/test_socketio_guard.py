@@ -1,11 +1,12 @@
 """The socket.io channel (the widget's) screens input like the REST channel."""
+
 import time
 
 import pytest
 import socketio
 
 from bot import conversation as conv
-from bot import input_guard as guard
+from bot import screening
 
 WAIT = 30
 
@@ -17,8 +18,9 @@ def session(bot_url, web_port):
     replies, confirmed = [], []
     client.on("bot_uttered", lambda data: replies.append(data))
     client.on("session_confirm", lambda data: confirmed.append(data))
-    client.connect(bot_url, headers={"Origin": web_url}, transports=["polling"], socketio_path="socket.io",
-                   wait_timeout=20)
+    client.connect(
+        bot_url, headers={"Origin": web_url}, transports=["polling"], socketio_path="socket.io", wait_timeout=20
+    )
     client.emit("session_request", {"session_id": None})
     deadline = time.monotonic() + WAIT
     while not confirmed and time.monotonic() < deadline:
@@ -39,8 +41,8 @@ def session(bot_url, web_port):
 
 
 def test_empty_too_long_and_typed_restart(session):
-    assert session("   ") == [guard.EMPTY]
-    assert session("x" * 1500) == [guard.TOO_LONG]
+    assert session("   ") == [screening.EMPTY]
+    assert session("x" * 1500) == [screening.TOO_LONG]
     assert session("/restart", 2)[:2] == [conv.INVALID_CHOICE, "Votre question concerne quel type d'offre ?"]
     # and the conversation goes on
     assert session('/browse{"facet_path":"offre=convergence"}') == [conv.LISTING]

@@ -1,4 +1,5 @@
 """The maintainers' database on a real SQLite file: records, concurrency, restart, purge, report."""
+
 import asyncio
 import csv
 import logging
@@ -16,8 +17,8 @@ from bot import conversation as conv
 from bot import store as store_module
 from bot.knowledge import default_kb
 from bot.store import Store
-from bot.tools import purge as purge_tool
-from bot.tools import report
+from maintenance import purge as purge_tool
+from maintenance import report
 from tests.test_actions import run, tracker
 
 KB = default_kb()
@@ -39,13 +40,20 @@ def store(db_url):
 def test_records_land_with_what_the_report_needs_and_nothing_more(store):
     store.record_answer_shown("c1", "qhn_cout_certification", "guide")
     store.record_feedback("c1", "qhn_cout_certification", True, "guide")
-    store.record_unanswered("c2", "  Quel est le prix du DMP ?  " + "x" * 1000, "suggest",
-                            [("mes_services_eligibles", 0.41234567), ("qhn_cout_certification", 0.2)])
-    shown, = store.rows(store_module.answers_shown)
-    fb, = store.rows(store_module.feedback)
-    question, = store.rows(store_module.unanswered)
+    store.record_unanswered(
+        "c2",
+        "  Quel est le prix du DMP ?  " + "x" * 1000,
+        "suggest",
+        [("mes_services_eligibles", 0.41234567), ("qhn_cout_certification", 0.2)],
+    )
+    (shown,) = store.rows(store_module.answers_shown)
+    (fb,) = store.rows(store_module.feedback)
+    (question,) = store.rows(store_module.unanswered)
     assert {k: shown[k] for k in ("conversation_id", "answer_id", "via")} == {
-        "conversation_id": "c1", "answer_id": "qhn_cout_certification", "via": "guide"}
+        "conversation_id": "c1",
+        "answer_id": "qhn_cout_certification",
+        "via": "guide",
+    }
     assert fb["helpful"] is True and fb["via"] == "guide"
     assert set(fb) == {"id", "conversation_id", "answer_id", "helpful", "via", "created_at"}  # no text
     assert question["text"].startswith("Quel est le prix du DMP ?") and len(question["text"]) == store_module.TEXT_MAX
@@ -55,8 +63,12 @@ def test_records_land_with_what_the_report_needs_and_nothing_more(store):
 
 
 def test_contact_details_typed_by_a_user_are_not_kept(store):
-    store.record_unanswered("c", "Jeanne, 06 12 34 56 78 ou jeanne.m@exemple.fr, NIR 2 85 05 78 006 084 36 : "
-                                 "ISO 9001/13485 obligatoire ?", "none", [])
+    store.record_unanswered(
+        "c",
+        "Jeanne, 06 12 34 56 78 ou jeanne.m@exemple.fr, NIR 2 85 05 78 006 084 36 : " "ISO 9001/13485 obligatoire ?",
+        "none",
+        [],
+    )
     text = store.rows(store_module.unanswered)[0]["text"]
     assert text == "Jeanne, [téléphone] ou [e-mail], NIR [numéro] : ISO 9001/13485 obligatoire ?"
 
@@ -111,10 +123,13 @@ def test_feedback_and_answers_shown_count_once_per_conversation_and_answer(store
     store.record_feedback("c1", "qhn_cout_certification", True, "free_text")
     store.record_feedback("c2", "mes_fonctionnalites", True, "guide")
     assert sorted((r["conversation_id"], r["answer_id"], r["helpful"]) for r in store.rows(store_module.feedback)) == [
-        ("c1", "mes_fonctionnalites", False), ("c1", "qhn_cout_certification", True),
-        ("c2", "mes_fonctionnalites", True)]
+        ("c1", "mes_fonctionnalites", False),
+        ("c1", "qhn_cout_certification", True),
+        ("c2", "mes_fonctionnalites", True),
+    ]
     assert [(r["answer_id"], r["via"]) for r in store.rows(store_module.answers_shown)] == [
-        ("mes_fonctionnalites", "free_text")]
+        ("mes_fonctionnalites", "free_text")
+    ]
 
 
 def _database_bytes(path) -> bytes:
@@ -126,8 +141,9 @@ def test_purged_text_is_gone_from_the_file_and_the_wal(tmp_path):
     path = tmp_path / "faq.db"
     s = Store(f"sqlite:///{path}")
     for i in range(300):
-        s.record_unanswered(f"old{i}", f"ma question confidentielle zorglub numero {i}", "none", [],
-                            at=NOW - timedelta(days=40))
+        s.record_unanswered(
+            f"old{i}", f"ma question confidentielle zorglub numero {i}", "none", [], at=NOW - timedelta(days=40)
+        )
     s.record_unanswered("recent", "question récente", "none", [], at=NOW)
     assert b"zorglub" in _database_bytes(path)
     assert s.purge(30, now=NOW)["unanswered"] == 300
@@ -142,11 +158,14 @@ def test_tracker_purge_goes_in_batches_through_an_index(tmp_path, monkeypatch):
     engine = sa.create_engine(url)
     old, recent = (datetime.now(timezone.utc) - timedelta(days=40)).timestamp(), datetime.now(timezone.utc).timestamp()
     with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, timestamp FLOAT, "
-                                   "data TEXT)")
-        connection.exec_driver_sql("INSERT INTO events (sender_id, timestamp, data) VALUES (?, ?, ?)",
-                                   [("old", old, f'{{"text": "secret zorglub {i}"}}') for i in range(2500)]
-                                   + [("new", recent, '{"text": "bonjour"}')])
+        connection.exec_driver_sql(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, timestamp FLOAT, " "data TEXT)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO events (sender_id, timestamp, data) VALUES (?, ?, ?)",
+            [("old", old, f'{{"text": "secret zorglub {i}"}}') for i in range(2500)]
+            + [("new", recent, '{"text": "bonjour"}')],
+        )
     statements = []
 
     def seen(_conn, _cursor, statement, *_args):
@@ -160,8 +179,10 @@ def test_tracker_purge_goes_in_batches_through_an_index(tmp_path, monkeypatch):
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
     assert sum(1 for q in statements if q.lstrip().upper().startswith("DELETE FROM EVENTS")) == 3  # 1000 + 1000 + 500
     with engine.connect() as connection:
-        plan = " ".join(str(row) for row in connection.exec_driver_sql(
-            "EXPLAIN QUERY PLAN SELECT id FROM events WHERE timestamp < 1").all())
+        plan = " ".join(
+            str(row)
+            for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN SELECT id FROM events WHERE timestamp < 1").all()
+        )
         assert "ix_events_timestamp" in plan
         assert connection.exec_driver_sql("SELECT sender_id FROM events").scalars().all() == ["new"]
     engine.dispose()
@@ -186,7 +207,9 @@ def test_rows_survive_closing_and_reopening_the_database(db_url):
     first.record_feedback("c1", "mes_fonctionnalites", False, "free_text")
     first.dispose()
     again = Store(db_url)
-    assert [(r["answer_id"], r["helpful"]) for r in again.rows(store_module.feedback)] == [("mes_fonctionnalites", False)]
+    assert [(r["answer_id"], r["helpful"]) for r in again.rows(store_module.feedback)] == [
+        ("mes_fonctionnalites", False)
+    ]
     again.dispose()
 
 
@@ -246,10 +269,13 @@ def test_purge_of_rasa_conversation_history(tmp_path):
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     now = datetime.now(timezone.utc)
     tracker_store = SQLTrackerStore(Domain.empty(), host=url)
-    conversation = DialogueStateTracker.from_events("c1", [
-        UserUttered("ancien message", timestamp=(now - timedelta(days=45)).timestamp()),
-        UserUttered("message récent", timestamp=(now - timedelta(days=2)).timestamp()),
-    ])
+    conversation = DialogueStateTracker.from_events(
+        "c1",
+        [
+            UserUttered("ancien message", timestamp=(now - timedelta(days=45)).timestamp()),
+            UserUttered("message récent", timestamp=(now - timedelta(days=2)).timestamp()),
+        ],
+    )
     asyncio.run(tracker_store.save(conversation))
     tracker_store.engine.dispose()
     assert store_module.purge_tracker_store(url, 30) == 1
@@ -265,9 +291,10 @@ def test_purge_command_purges_both_databases(tmp_path, capsys):
     engine = sa.create_engine(tracker)
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE events (id INTEGER PRIMARY KEY, timestamp FLOAT)")
-        connection.exec_driver_sql("INSERT INTO events (timestamp) VALUES (?), (?)",
-                                   ((datetime.now(timezone.utc) - timedelta(days=10)).timestamp(),
-                                    datetime.now(timezone.utc).timestamp()))
+        connection.exec_driver_sql(
+            "INSERT INTO events (timestamp) VALUES (?), (?)",
+            ((datetime.now(timezone.utc) - timedelta(days=10)).timestamp(), datetime.now(timezone.utc).timestamp()),
+        )
     assert purge_tool.main(["--days", "7", "--url", url, "--tracker-url", tracker]) == 0
     assert "feedback 1" in capsys.readouterr().out
     assert [r["helpful"] for r in s.rows(store_module.feedback)] == [False]
@@ -282,8 +309,10 @@ def test_urls_relative_sqlite_paths_and_tracker_store_config(monkeypatch):
     assert store_module.resolve_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
     assert store_module.resolve_url("postgresql://u:p@h/faq") == "postgresql://u:p@h/faq"
     monkeypatch.delenv(store_module.TRACKER_URL_ENV, raising=False)
-    assert store_module.tracker_url({"type": "SQL", "dialect": "sqlite", "db": "var/t.db"}) == \
-        f"sqlite:///{store_module.ROOT / 'var' / 't.db'}"
+    assert (
+        store_module.tracker_url({"type": "SQL", "dialect": "sqlite", "db": "var/t.db"})
+        == f"sqlite:///{store_module.ROOT / 'var' / 't.db'}"
+    )
     assert store_module.tracker_url({"type": "redis"}) is None
     monkeypatch.setenv(store_module.TRACKER_URL_ENV, "postgresql://u:p@h/conv")
     assert store_module.tracker_url({"type": "SQL", "db": "var/t.db"}) == "postgresql://u:p@h/conv"
@@ -291,20 +320,35 @@ def test_urls_relative_sqlite_paths_and_tracker_store_config(monkeypatch):
 
 # --- what the replies ask to store, and the actions storing it -------------------------
 
+
 def test_replies_carry_their_records():
     shown = conv.answer(KB, "mes_fonctionnalites", conv.VIA_GUIDE)
     assert shown.records == [conv.Record("answer_shown", {"answer_id": "mes_fonctionnalites", "via": "guide"})]
-    unsure = conv.free_text(KB, [{"name": "ask_mes_fonctionnalites", "confidence": 0.4},
-                                 {"name": "ask_mes_donnees_disponibles", "confidence": 0.35}], False,
-                            text="que contient mon espace santé ?")
-    assert unsure.records == [conv.Record("unanswered", {
-        "text": "que contient mon espace santé ?", "kind": "suggest",
-        "candidates": [["mes_fonctionnalites", 0.4], ["mes_donnees_disponibles", 0.35]]})]
+    unsure = conv.free_text(
+        KB,
+        [
+            {"name": "ask_mes_fonctionnalites", "confidence": 0.4},
+            {"name": "ask_mes_donnees_disponibles", "confidence": 0.35},
+        ],
+        False,
+        text="que contient mon espace santé ?",
+    )
+    assert unsure.records == [
+        conv.Record(
+            "unanswered",
+            {
+                "text": "que contient mon espace santé ?",
+                "kind": "suggest",
+                "candidates": [["mes_fonctionnalites", 0.4], ["mes_donnees_disponibles", 0.35]],
+            },
+        )
+    ]
     sure = conv.free_text(KB, [{"name": "ask_mes_fonctionnalites", "confidence": 0.95}], False, text="fonctions MES")
     assert [r.kind for r in sure.records] == ["answer_shown"]
     thanks = conv.feedback(KB, False, "mes_fonctionnalites", "suggestion", None, None)
-    assert thanks.records == [conv.Record("feedback", {"answer_id": "mes_fonctionnalites", "helpful": False,
-                                                       "via": "suggestion"})]
+    assert thanks.records == [
+        conv.Record("feedback", {"answer_id": "mes_fonctionnalites", "helpful": False, "via": "suggestion"})
+    ]
     assert conv.feedback(KB, True, None, None, None, None).records == []  # nothing to rate
 
 
@@ -314,10 +358,14 @@ def test_actions_write_before_returning(tmp_databases):
     before = s.counts()
     sender = f"test-{uuid.uuid4().hex}"  # feedback counts once per conversation and answer: a new conversation
     ranking = [{"name": "out_of_scope", "confidence": 0.9}]
-    run(ActionAnswerQuestion(), tracker("out_of_scope", "la recette de la tarte ?", ranking=ranking, user_turns=2,
-                                        sender=sender))
-    run(ActionFeedback(), tracker("affirm", entities=[("answer_id", "mes_fonctionnalites"), ("via", "guide")],
-                                  sender=sender))
+    run(
+        ActionAnswerQuestion(),
+        tracker("out_of_scope", "la recette de la tarte ?", ranking=ranking, user_turns=2, sender=sender),
+    )
+    run(
+        ActionFeedback(),
+        tracker("affirm", entities=[("answer_id", "mes_fonctionnalites"), ("via", "guide")], sender=sender),
+    )
     after = s.counts()
     assert after["unanswered"] == before["unanswered"] + 1 and after["feedback"] == before["feedback"] + 1
     last = s.rows(store_module.unanswered)[-1]
@@ -336,6 +384,7 @@ def test_a_database_failure_is_logged_without_the_text_and_the_reply_still_goes(
 
 # --- the report ------------------------------------------------------------------------
 
+
 def _fill(s: Store) -> None:
     for n, via in enumerate(("guide", "guide", "suggestion")):
         s.record_answer_shown(f"c1-{n}", "qhn_cout_certification", via, at=NOW)
@@ -348,8 +397,9 @@ def _fill(s: Store) -> None:
     s.record_unanswered("c5", "Combien coûte le DMP ?", "none", [], at=NOW)
     s.record_unanswered("c6", "combien coute le dmp", "none", [["mes_services_eligibles", 0.05]], at=NOW)
     s.record_unanswered("c7", "COMBIEN   coûte le DMP ?!", "none", [], at=NOW - timedelta(days=20))
-    s.record_unanswered("c8", "délai QHN ?", "suggest", [["qhn_processus_tiers", 0.42], ["qhn_cout_certification", 0.3]],
-                        at=NOW)
+    s.record_unanswered(
+        "c8", "délai QHN ?", "suggest", [["qhn_processus_tiers", 0.42], ["qhn_cout_certification", 0.3]], at=NOW
+    )
     s.record_unanswered("c9", "<script>alert(1)</script>", "none", [], at=NOW)
     s.record_unanswered("c9", "=HYPERLINK(\"http://x\")", "none", [], at=NOW)
 
@@ -366,17 +416,29 @@ def test_report_figures(store):
     stats = {s.answer_id: s for s in built.stats}
     cost = stats["qhn_cout_certification"]
     assert (cost.shown, cost.by_via, cost.yes, cost.no, cost.helpful_pct) == (
-        3, {"guide": 2, "suggestion": 1}, 2, 1, 66.7)
+        3,
+        {"guide": 2, "suggestion": 1},
+        2,
+        1,
+        66.7,
+    )
     assert stats["mes_fonctionnalites"].helpful_pct == 0.0
     assert stats["mes_donnees_disponibles"].shown == 0 and stats["mes_donnees_disponibles"].helpful_pct is None
     assert len(built.stats) == len(KB.answers)
     top = built.groups[0]
-    assert (top.key, top.count, top.no_candidate, top.example) == ("combien coute le dmp", 3, 3, "Combien coûte le DMP ?")
+    assert (top.key, top.count, top.no_candidate, top.example) == (
+        "combien coute le dmp",
+        3,
+        3,
+        "Combien coûte le DMP ?",
+    )
     delay = next(g for g in built.groups if g.key == "delai qhn")
     assert (delay.suggested, delay.best_candidate, delay.mean_score) == (1, "qhn_processus_tiers", 0.42)
     assert built.steps[0].startswith("Ajouter une réponse à « Combien coûte le DMP ? » (3 fois")
-    assert any("Revoir la réponse « " + KB.answer("mes_fonctionnalites").title in s and "0 % utile sur 3 avis" in s
-               for s in built.steps)
+    assert any(
+        "Revoir la réponse « " + KB.answer("mes_fonctionnalites").title in s and "0 % utile sur 3 avis" in s
+        for s in built.steps
+    )
     # « délai QHN ? » reads like the in-domain questions the FAQ does not answer (data/nlu.yml): a new topic
     assert any(s.startswith("Ajouter une réponse à « délai QHN ? »") for s in built.steps)
     # cost: 2 Oui out of 3 is above the bar
@@ -412,6 +474,7 @@ def test_report_command_prints_and_exports(db_url, tmp_path, capsys):
 
 def html_escaped(text):
     import html
+
     return html.escape(text)
 
 

@@ -1,12 +1,21 @@
 """The decision tree as plain Python: skipping, narrowing, listing, restarting."""
+
 from collections import deque
 
 import pytest
 
 from bot.knowledge import default_kb
 from bot.tree import (
-    MAX_LISTED, SKIP, InvalidPath, Listing, Question, candidates, extend, format_path,
-    next_step, parse_path,
+    MAX_LISTED,
+    SKIP,
+    InvalidPath,
+    Listing,
+    Question,
+    candidates,
+    extend,
+    format_path,
+    next_step,
+    parse_path,
 )
 
 KB = default_kb()
@@ -79,10 +88,20 @@ def test_path_round_trip():
     assert parse_path(KB, format_path(path)) == path
 
 
-@pytest.mark.parametrize("raw", [
-    "offre=nope", "nope=mes", "offre", "produit=qhn;offre=certifications",
-    "offre=mes;offre=mes", "offre=mes;;", "x" * 600, "offre=MES", "offre=mes'--",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "offre=nope",
+        "nope=mes",
+        "offre",
+        "produit=qhn;offre=certifications",
+        "offre=mes;offre=mes",
+        "offre=mes;;",
+        "x" * 600,
+        "offre=MES",
+        "offre=mes'--",
+    ],
+)
 def test_invalid_paths_are_refused(raw):
     with pytest.raises(InvalidPath):
         parse_path(KB, raw)

@@ -3,6 +3,7 @@
 The page and the socket.io channel are those `make run` serves, started by the `bot_url`
 fixture on free ports. Screenshots of the key steps go to test-output/web/.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,15 +19,15 @@ import socketio
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bot import conversation as conv
+from bot import settings
 from bot.knowledge import default_kb
-from bot.tools.serve import wait_http
-from bot.web.server import web_origins
+from ops.serve import wait_http
 from tests.conftest import ROOT, free_port
 
 KB = default_kb()
@@ -40,6 +41,7 @@ BOT = ".rw-conversation-container .rw-response:has(.rw-message-text)"
 
 
 # --- fixtures -------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def web_url(bot_url, web_port):
@@ -59,13 +61,23 @@ def shots(output_dir) -> Path:
 
 def new_browser():
     """Debian's Chromium, headless, in French; its console is kept (driver.get_log("browser"))."""
-    assert Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), (
-        "Chromium is missing: `apt-get install chromium chromium-driver` (.ci/run does it)")
+    assert (
+        Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
+    ), "Chromium is missing: `apt-get install chromium chromium-driver` (.ci/run does it)"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--window-size=1280,1000", "--lang=fr-FR"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,1000",
+        "--lang=fr-FR",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -97,8 +109,9 @@ class Widget:
 
     def wait(self, condition, timeout=WAIT, message=""):
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.2,
-                                 ignored_exceptions=[StaleElementReferenceException]).until(condition)
+            return WebDriverWait(
+                self.driver, timeout, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]
+            ).until(condition)
         except TimeoutException:
             self.shot("timeout")
             raise AssertionError(f"{message} — bot messages: {self.bot_texts()[-3:]}") from None
@@ -118,22 +131,28 @@ class Widget:
     def _texts(self, selector: str):
         """The texts shown (without the words for screen readers only), in one call, so that a
         re-render between two elements cannot leave a stale one."""
-        return self.js("""
+        return self.js(
+            """
             const hidden = [...document.querySelectorAll('.faq-sr-only')];
             hidden.forEach(e => e.style.setProperty('display', 'none', 'important'));
             try {
                 return [...document.querySelectorAll(arguments[0])].map(e => e.innerText.trim());
             } finally {
                 hidden.forEach(e => e.style.removeProperty('display'));
-            }""", selector)
+            }""",
+            selector,
+        )
 
     def shown_text(self, element) -> str:
         """What `element` shows on screen (the words for screen readers only left out)."""
-        return self.js("""
+        return self.js(
+            """
             const hidden = [...arguments[0].querySelectorAll('.faq-sr-only')];
             hidden.forEach(e => e.style.setProperty('display', 'none', 'important'));
             try { return arguments[0].innerText.trim(); }
-            finally { hidden.forEach(e => e.style.removeProperty('display')); }""", element)
+            finally { hidden.forEach(e => e.style.removeProperty('display')); }""",
+            element,
+        )
 
     def bot_texts(self):
         return self._texts(BOT)
@@ -146,9 +165,11 @@ class Widget:
 
     def replies(self):
         """The choices of the latest message that has some (older ones stay in the history)."""
-        return self.js("const all = document.querySelectorAll('.rw-conversation-container .rw-replies');"
-                       "return all.length ? [...all[all.length - 1].querySelectorAll('.rw-reply')]"
-                       ".map(e => e.innerText.trim()) : [];")
+        return self.js(
+            "const all = document.querySelectorAll('.rw-conversation-container .rw-replies');"
+            "return all.length ? [...all[all.length - 1].querySelectorAll('.rw-reply')]"
+            ".map(e => e.innerText.trim()) : [];"
+        )
 
     def is_open(self) -> bool:
         return bool(self.driver.find_elements(By.CSS_SELECTOR, ".rw-conversation-container"))
@@ -161,14 +182,20 @@ class Widget:
 
     def wait_last_bot(self, text: str, count_before: int = 0):
         """Until the bot's last message is `text` (after at least `count_before` messages)."""
-        self.wait(lambda d: len(self.responses()) > count_before and self.bot_texts()[-1] == text,
-                  message=f"no bot message {text!r}")
+        self.wait(
+            lambda d: len(self.responses()) > count_before and self.bot_texts()[-1] == text,
+            message=f"no bot message {text!r}",
+        )
 
     def latest_reply(self, title: str):
         """The choice `title` of the latest message that offers it."""
-        return self.wait(lambda d: next(
-            (b for b in reversed(d.find_elements(By.CSS_SELECTOR, ".rw-replies .rw-reply")) if b.text == title),
-            None), message=f"no quick reply {title!r}")
+        return self.wait(
+            lambda d: next(
+                (b for b in reversed(d.find_elements(By.CSS_SELECTOR, ".rw-replies .rw-reply")) if b.text == title),
+                None,
+            ),
+            message=f"no quick reply {title!r}",
+        )
 
     def click_reply(self, title: str) -> int:
         count = len(self.responses())
@@ -184,10 +211,17 @@ class Widget:
 
     def answer_bubble(self, answer):
         """The bubble showing `answer`, found by its bold title."""
-        return self.wait(lambda d: next(
-            (r for r in self.responses()
-             if any(s.text == answer.title for s in r.find_elements(By.CSS_SELECTOR, "strong"))), None),
-            message=f"no answer titled {answer.title!r}")
+        return self.wait(
+            lambda d: next(
+                (
+                    r
+                    for r in self.responses()
+                    if any(s.text == answer.title for s in r.find_elements(By.CSS_SELECTOR, "strong"))
+                ),
+                None,
+            ),
+            message=f"no answer titled {answer.title!r}",
+        )
 
     def session_id(self):
         stored = self.js("return sessionStorage.getItem('chat_session');")
@@ -212,6 +246,7 @@ def _open_with_welcome(widget: Widget) -> None:
 
 # --- the page ---------------------------------------------------------------------------
 
+
 def test_page_is_in_french_and_says_what_the_assistant_knows(widget, web_url):
     assert widget.js("return document.documentElement.lang") == "fr"
     assert widget.driver.find_element(By.TAG_NAME, "h1").text == "Assistant de la FAQ des industriels"
@@ -222,8 +257,9 @@ def test_page_is_in_french_and_says_what_the_assistant_knows(widget, web_url):
     assert launcher.get_attribute("aria-label") == "Ouvrir l'assistant FAQ"
     assert launcher.get_attribute("aria-expanded") == "false"
     # every script and stylesheet comes from the page's own server (no CDN)
-    sources = widget.js("return [...document.querySelectorAll('script[src], link[href]')]"
-                        ".map(e => e.src || e.href);")
+    sources = widget.js(
+        "return [...document.querySelectorAll('script[src], link[href]')]" ".map(e => e.src || e.href);"
+    )
     assert sources and all(s.startswith(web_url + "/") for s in sources), sources
     with urllib.request.urlopen(web_url + "/") as response:
         policy = response.headers["Content-Security-Policy"]
@@ -232,6 +268,7 @@ def test_page_is_in_french_and_says_what_the_assistant_knows(widget, web_url):
 
 
 # --- a conversation -------------------------------------------------------------------
+
 
 def test_open_click_through_the_tree_to_an_answer_and_give_feedback(widget):
     assert widget.bot_texts() == []  # nothing is said before the visitor opens the widget
@@ -335,8 +372,10 @@ def test_text_the_user_types_is_never_rendered_as_html(widget):
 def test_the_conversation_survives_a_reload(widget):
     _open_with_welcome(widget)
     before = widget.click_reply("Convergence / doctrine du numérique en santé")
-    next_question = widget.wait(lambda d: len(widget.responses()) > before and widget.replies()
-                                and widget.bot_texts()[-1], message="no next step")
+    next_question = widget.wait(
+        lambda d: len(widget.responses()) > before and widget.replies() and widget.bot_texts()[-1],
+        message="no next step",
+    )
     session = widget.session_id()
     assert re.fullmatch(r"[0-9a-f]{32}", session)
     shown_before = widget.bot_texts()
@@ -358,6 +397,7 @@ def test_the_conversation_survives_a_reload(widget):
 
 
 # --- keyboard, screen readers, phones -------------------------------------------------
+
 
 def _tab_to(widget: Widget, predicate, shift=False, limit=40):
     for _ in range(limit):
@@ -386,8 +426,10 @@ def test_the_widget_works_with_the_keyboard_alone(widget):
     assert box.accessible_name == "Votre question"
     history = widget.driver.find_element(By.CSS_SELECTOR, ".rw-messages-container")
     assert history.aria_role == "region" and history.accessible_name == "Conversation avec l'assistant"
-    assert widget.driver.find_element(By.CSS_SELECTOR, ".rw-launcher").get_attribute("aria-label") == \
-        "Fermer l'assistant FAQ"
+    assert (
+        widget.driver.find_element(By.CSS_SELECTOR, ".rw-launcher").get_attribute("aria-label")
+        == "Fermer l'assistant FAQ"
+    )
     for reply in widget.driver.find_elements(By.CSS_SELECTOR, ".rw-reply"):
         assert reply.tag_name == "button" and reply.get_attribute("type") == "button"
 
@@ -407,8 +449,9 @@ def test_the_widget_works_with_the_keyboard_alone(widget):
 
 
 def test_page_and_widget_fit_a_phone_screen(widget):
-    widget.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                  {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    widget.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+    )
     try:
         widget.driver.refresh()
         widget.wait(lambda d: d.find_elements(By.CSS_SELECTOR, ".rw-launcher"), 20, "no launcher")
@@ -417,8 +460,10 @@ def test_page_and_widget_fit_a_phone_screen(widget):
         assert widget.js(no_overflow)
         widget.shot("09-phone-page")
         _open_with_welcome(widget)
-        box = widget.js("const r = document.querySelector('.rw-conversation-container').getBoundingClientRect();"
-                        "return [r.left, r.right, r.top, r.bottom];")
+        box = widget.js(
+            "const r = document.querySelector('.rw-conversation-container').getBoundingClientRect();"
+            "return [r.left, r.right, r.top, r.bottom];"
+        )
         assert box[0] >= 0 and box[1] <= 390 and box[2] >= 0 and box[3] <= 844, box
         for reply in widget.driver.find_elements(By.CSS_SELECTOR, ".rw-reply"):
             rect = reply.rect
@@ -435,6 +480,7 @@ def test_page_and_widget_fit_a_phone_screen(widget):
 
 
 # --- origins ----------------------------------------------------------------------------
+
 
 def _rest(bot_url: str, origin: str, method: str = "POST"):
     body = json.dumps({"sender": "origin-check", "message": "bonjour"}).encode() if method == "POST" else None
@@ -458,8 +504,9 @@ def _socket_client(bot_url: str, origin: str):
     client = socketio.Client(reconnection=False)
     replies = []
     client.on("bot_uttered", lambda data: replies.append(data))
-    client.connect(bot_url, headers={"Origin": origin}, transports=["polling"], socketio_path="socket.io",
-                   wait_timeout=20)
+    client.connect(
+        bot_url, headers={"Origin": origin}, transports=["polling"], socketio_path="socket.io", wait_timeout=20
+    )
     return client, replies
 
 
@@ -488,8 +535,12 @@ def test_the_widget_on_a_page_of_another_origin_gets_no_conversation(browser, bo
     """The same page served from a port that is not in the allowed list."""
     port = free_port()
     bot_port = bot_url.rsplit(":", 1)[1]
-    server = subprocess.Popen([sys.executable, "-m", "bot.web.server", "--port", str(port), "--socket-port", bot_port],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ops.web.server", "--port", str(port), "--socket-port", bot_port],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://localhost:{port}"
         assert wait_http(url + "/", 20, server)
@@ -505,12 +556,14 @@ def test_the_widget_on_a_page_of_another_origin_gets_no_conversation(browser, bo
 
 
 def test_allowed_origins_are_configurable(monkeypatch):
-    from bot.channels import allowed_origins
+    from addons.socketio_channel import allowed_origins
 
     monkeypatch.delenv("FAQ_WEB_ORIGINS", raising=False)
-    assert web_origins(8080) == ["http://localhost:8080", "http://127.0.0.1:8080"]
+    assert settings.current().origins(8080) == ["http://localhost:8080", "http://127.0.0.1:8080"]
     assert allowed_origins({"allowed_origins": ["https://a.example/"]}) == ["https://a.example"]
     monkeypatch.setenv("FAQ_WEB_ORIGINS", "https://www.example.fr, https://faq.example.fr/")
-    assert web_origins(8080) == ["https://www.example.fr", "https://faq.example.fr"]
-    assert allowed_origins({"allowed_origins": ["https://a.example"]}) == ["https://www.example.fr",
-                                                                          "https://faq.example.fr"]
+    assert settings.current().origins(8080) == ["https://www.example.fr", "https://faq.example.fr"]
+    assert allowed_origins({"allowed_origins": ["https://a.example"]}) == [
+        "https://www.example.fr",
+        "https://faq.example.fr",
+    ]

@@ -1,0 +1,71 @@
+"""The launcher's fix: action server answers are validated as by Rasa, without re-checking the schema."""
+
+import time
+
+import jsonschema
+import pytest
+from rasa.core.actions.action import RemoteAction
+
+from addons import patches
+
+VALID = {
+    "events": [{"event": "slot", "name": "last_answer_id", "value": "qhn_cout_certification"}],
+    "responses": [
+        {
+            "text": "Cette réponse vous a-t-elle été utile ?",
+            "buttons": [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}],
+        }
+    ],
+}
+INVALID = {"events": "not a list", "responses": []}
+
+
+def _patched():
+    patches.apply()
+    return RemoteAction._validate_action_result
+
+
+def test_same_verdicts_as_rasa():
+    validate = _patched()
+    assert validate(None, VALID) is True
+    jsonschema.validate(VALID, RemoteAction.action_response_format_spec())  # Rasa's own check agrees
+    with pytest.raises(jsonschema.ValidationError) as rasa_error:
+        jsonschema.validate(INVALID, RemoteAction.action_response_format_spec())
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        validate(None, INVALID)
+    assert ours.value.message.startswith(rasa_error.value.message)
+    assert "Failed to validate Action server response" in ours.value.message
+
+
+def test_schema_checked_once_not_per_message():
+    validate = _patched()
+    validate(None, VALID)
+    started = time.perf_counter()
+    for _ in range(20):
+        validate(None, VALID)
+    per_call = (time.perf_counter() - started) / 20
+    assert per_call < 0.005, f"{per_call * 1000:.1f} ms per validation"
+
+
+def test_tracker_store_on_a_sqlite_file_keeps_its_connection(tmp_path):
+    import asyncio
+
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+
+    patches.apply()
+    patches.apply()  # applying twice wraps once
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    assert isinstance(store.engine.pool, sa.pool.QueuePool)
+
+    async def roundtrip():
+        tracker = await store.get_or_create_tracker("c1")
+        tracker.update(UserUttered("bonjour"))
+        await store.save(tracker)
+        return await store.retrieve("c1")
+
+    assert [e.text for e in asyncio.run(roundtrip()).events if isinstance(e, UserUttered)] == ["bonjour"]
+    memory = SQLTrackerStore(Domain.empty(), dialect="sqlite", db="")
+    assert not isinstance(memory.engine.pool, sa.pool.QueuePool)
