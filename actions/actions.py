@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import conversation, store
 from bot.knowledge import default_kb
+from bot.vocabulary import Via
 
 
 def _emit(dispatcher: CollectingDispatcher, reply: conversation.Reply, tracker: Tracker) -> List[Dict[Text, Any]]:
@@ -62,9 +63,9 @@ class ActionAnswerQuestion(Action):
         kb = default_kb()
         message = tracker.latest_message or {}
         via = _entity(tracker, "via")
-        if via in (conversation.VIA_GUIDE, conversation.VIA_SUGGESTION):
+        if via in (Via.GUIDE, Via.SUGGESTION):
             answer = kb.answer_for_intent((message.get("intent") or {}).get("name"))
-            return _emit(dispatcher, conversation.answer(kb, answer.id if answer else None, via), tracker)
+            return _emit(dispatcher, conversation.answer(kb, answer.id if answer else None, Via(via)), tracker)
         ranking = message.get("intent_ranking") or []
         reply = conversation.free_text(
             kb, ranking, first_turn=_user_turns(tracker) <= 1, text=message.get("text") or ""

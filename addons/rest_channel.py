@@ -24,12 +24,11 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 
 from addons import guard
-from bot import limits, screening
+from bot import limits, screening, texts
 from bot import settings as bot_settings
 
 DEFAULT_REPLY_TIMEOUT = guard.DEFAULT_REPLY_TIMEOUT
 DRAIN_BYTES = 1024 * 1024
-JSON_ONLY = 'Le corps doit être du JSON (Content-Type: application/json) : {"sender": "...", "message": "..."}.'
 
 
 def _error(status: int, message: str) -> response.HTTPResponse:
@@ -37,7 +36,7 @@ def _error(status: int, message: str) -> response.HTTPResponse:
 
 
 def _too_big(settings: bot_settings.Settings) -> response.HTTPResponse:
-    return _error(413, f"Requête trop volumineuse (plus de {settings.max_body_bytes // 1024} Ko).")
+    return _error(413, texts.body_too_large(settings.max_body_bytes // 1024))
 
 
 def is_json(content_type: Optional[str]) -> bool:
@@ -99,25 +98,25 @@ class GuardedRestInput(RestInput):
                 request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies
             )
             if not self.gate.address_allowed(address):
-                return _error(429, limits.RATE_LIMITED)
+                return _error(429, texts.RATE_LIMITED)
             if not is_json(request.headers.get("content-type")):
-                return _error(415, JSON_ONLY)
+                return _error(415, texts.JSON_ONLY)
             body = await self._body(request)
             if body is None:
                 return _too_big(settings)
             if limits.json_too_deep(body, settings.max_json_depth):
-                return _error(400, f"Le JSON est trop imbriqué (plus de {settings.max_json_depth} niveaux).")
+                return _error(400, texts.json_too_deep(settings.max_json_depth))
             try:
                 data = json.loads(body.decode("utf-8", errors="replace"))
             except (ValueError, RecursionError):
-                return _error(400, 'Le corps doit être du JSON : {"sender": "...", "message": "..."}.')
+                return _error(400, texts.JSON_INVALID)
             if not isinstance(data, dict):
-                return _error(400, 'Le corps doit être un objet JSON : {"sender": "...", "message": "..."}.')
+                return _error(400, texts.JSON_NOT_OBJECT)
             problem = screening.sender_error(data.get("sender")) or screening.message_error(data.get("message"))
             if problem:
                 return _error(400, problem)
             if not self.gate.conversation_allowed(data["sender"]):
-                return _error(429, limits.RATE_LIMITED)
+                return _error(429, texts.RATE_LIMITED)
             metadata = limits.small_metadata(data.get("metadata"), settings.max_metadata_bytes)
             collector = CollectingOutputChannel()
             message = UserMessage(

@@ -37,7 +37,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from addons import guard
-from bot import limits, screening
+from bot import limits, screening, texts
 from bot import settings as bot_settings
 
 logger = logging.getLogger(__name__)
@@ -193,11 +193,11 @@ class RestrictedSocketIOInput(SocketIOInput):
                 return
             data = data if isinstance(data, dict) else {}
             if not gate.address_allowed(addresses.get(sid)) or not gate.conversation_allowed(session_id):
-                await reply(session_id, limits.RATE_LIMITED)
+                await reply(session_id, texts.RATE_LIMITED)
                 return
             text = data.get("message")
             if not isinstance(text, str):
-                await reply(session_id, limits.NOT_TEXT)
+                await reply(session_id, texts.NOT_TEXT)
                 return
             metadata = limits.small_metadata(data.get(self.metadata_key), settings.max_metadata_bytes)
             message = UserMessage(

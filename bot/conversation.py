@@ -10,33 +10,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from bot import matching, tree
+from bot import matching, texts, tree
 from bot.knowledge import Answer, KnowledgeBase
-
-WELCOME = (
-    "Bonjour ! Je suis l'assistant de la FAQ des industriels de l'Agence du Numérique en Santé. "
-    "Répondez à quelques questions pour trouver votre réponse, ou écrivez directement votre question."
-)
-FEEDBACK_QUESTION = "Cette réponse vous a-t-elle été utile ?"
-DID_YOU_MEAN = "Vouliez-vous dire… ?"
-NOT_FOUND = (
-    "Je n'ai pas trouvé de réponse à cette question dans la FAQ des industriels. "
-    "Je préfère vous le dire plutôt que de vous donner une réponse approximative."
-)
-BROWSE_INSTEAD = "Vous pouvez aussi parcourir la FAQ en quelques questions :"
-LISTING = "Voici les questions qui correspondent à vos choix :"
-NOTHING_LISTED = "Aucune question de la FAQ ne correspond à ces choix. Reprenons depuis le début."
-INVALID_CHOICE = "Je n'ai pas reconnu ce choix. Reprenons depuis le début."
-UNKNOWN_ANSWER = "Je ne trouve pas cette question dans la FAQ. Reprenons depuis le début."
-THANKS_YES = "Merci pour votre retour ! Vous pouvez poser une autre question ou parcourir la FAQ."
-THANKS_NO = "Merci pour votre retour. Que souhaitez-vous faire ?"
-NO_PENDING_ANSWER = "Très bien. Posez votre question ou parcourez la FAQ."
-SKIP_LABEL = "Je ne sais pas"
-RESTART_LABEL = "Recommencer"
+from bot.vocabulary import RecordKind, Via
 
 SLOT_LAST_ANSWER = "last_answer_id"
 SLOT_LAST_VIA = "last_answer_via"
-VIA_GUIDE, VIA_FREE_TEXT, VIA_SUGGESTION = "guide", "free_text", "suggestion"
 
 
 @dataclass
@@ -49,10 +28,10 @@ class Message:
 class Record:
     """A fact for the maintainers' report, stored (bot/store.py) before the user sees the reply.
 
-    kind: "answer_shown" | "feedback" | "unanswered"; data: the matching `Store.record_*` arguments.
+    data: the matching `Store.record_*` arguments.
     """
 
-    kind: str
+    kind: RecordKind
     data: Dict[str, Any]
 
 
@@ -75,17 +54,17 @@ def button(title: str, intent: str, **entities: str) -> Dict[str, str]:
     return {"title": title, "payload": payload(intent, **entities)}
 
 
-BROWSE_BUTTON = button("Parcourir la FAQ", "browse")
-RESTART_BUTTON = button(RESTART_LABEL, "browse")
-CONTACT_BUTTON = button("Contacter l'ANS", "human_handoff")
-REPHRASE_BUTTON = button("Poser ma question autrement", "rephrase")
+BROWSE_BUTTON = button(texts.BROWSE_LABEL, "browse")  # also in domain.yml's utter_thanks, utter_capabilities
+RESTART_BUTTON = button(texts.RESTART_LABEL, "browse")
+CONTACT_BUTTON = button(texts.CONTACT_LABEL, "human_handoff")
+REPHRASE_BUTTON = button(texts.REPHRASE_LABEL, "rephrase")
 
 
 # --- the guided tree -------------------------------------------------------------------
 
 
 def welcome(kb: KnowledgeBase) -> Reply:
-    return Reply([Message(WELCOME)]) + guide(kb, "")
+    return Reply([Message(texts.WELCOME)]) + guide(kb, "")
 
 
 def guide(kb: KnowledgeBase, raw_path: Optional[str], open_single: bool = True) -> Reply:
@@ -97,16 +76,16 @@ def guide(kb: KnowledgeBase, raw_path: Optional[str], open_single: bool = True) 
     try:
         path = tree.parse_path(kb, raw_path)
     except tree.InvalidPath:
-        return Reply([Message(INVALID_CHOICE)]) + guide(kb, "")
+        return Reply([Message(texts.INVALID_CHOICE)]) + guide(kb, "")
     step = tree.next_step(kb, path)
     if isinstance(step, tree.Question):
         return Reply([_question_message(step)])
     if not step.answers:
-        return Reply([Message(NOTHING_LISTED)]) + guide(kb, "")
+        return Reply([Message(texts.NOTHING_LISTED)]) + guide(kb, "")
     if len(step.answers) == 1 and open_single:
-        return answer(kb, step.answers[0].id, VIA_GUIDE)
-    buttons = [button(a.title, a.intent, via=VIA_GUIDE) for a in step.answers]
-    return Reply([Message(LISTING, buttons + [RESTART_BUTTON])])
+        return answer(kb, step.answers[0].id, Via.GUIDE)
+    buttons = [button(a.title, a.intent, via=Via.GUIDE) for a in step.answers]
+    return Reply([Message(texts.LISTING, buttons + [RESTART_BUTTON])])
 
 
 def _question_message(step: "tree.Question") -> Message:
@@ -116,7 +95,7 @@ def _question_message(step: "tree.Question") -> Message:
         for option, _ in step.options
     ]
     buttons.append(
-        button(SKIP_LABEL, "browse", facet_path=tree.format_path(tree.extend(step.path, facet.id, tree.SKIP)))
+        button(texts.SKIP_LABEL, "browse", facet_path=tree.format_path(tree.extend(step.path, facet.id, tree.SKIP)))
     )
     if step.path:
         buttons.append(RESTART_BUTTON)
@@ -132,21 +111,24 @@ def format_answer(answer: Answer) -> str:
     One message: Rasa's channels split a text on blank lines, so lines are joined by a
     single newline.
     """
-    return f"**{answer.title}**\n{answer.text}\nEn savoir plus : {answer.url}"
+    return f"**{answer.title}**\n{answer.text}\n{texts.ANSWER_LINK_LABEL} {answer.url}"
 
 
-def answer(kb: KnowledgeBase, answer_id: Optional[str], via: str) -> Reply:
+def answer(kb: KnowledgeBase, answer_id: Optional[str], via: Via) -> Reply:
     found = kb.answer(answer_id) if isinstance(answer_id, str) else None
     if found is None:
-        return Reply([Message(UNKNOWN_ANSWER)]) + guide(kb, "")
+        return Reply([Message(texts.UNKNOWN_ANSWER)]) + guide(kb, "")
     feedback = Message(
-        FEEDBACK_QUESTION,
-        [button("Oui", "affirm", answer_id=found.id, via=via), button("Non", "deny", answer_id=found.id, via=via)],
+        texts.FEEDBACK_QUESTION,
+        [
+            button(texts.YES_LABEL, "affirm", answer_id=found.id, via=via),
+            button(texts.NO_LABEL, "deny", answer_id=found.id, via=via),
+        ],
     )
     return Reply(
         [Message(format_answer(found)), feedback],
         {SLOT_LAST_ANSWER: found.id, SLOT_LAST_VIA: via},
-        [Record("answer_shown", {"answer_id": found.id, "via": via})],
+        [Record(RecordKind.ANSWER_SHOWN, {"answer_id": found.id, "via": via})],
     )
 
 
@@ -160,13 +142,13 @@ def free_text(kb: KnowledgeBase, ranking: Sequence[dict], first_turn: bool, text
     """
     decision = matching.decide(kb, ranking, text or "")
     if decision.kind == matching.DecisionKind.ANSWER:
-        return answer(kb, decision.answer_ids[0], VIA_FREE_TEXT)
+        return answer(kb, decision.answer_ids[0], Via.FREE_TEXT)
     if decision.kind == matching.DecisionKind.BROWSE:
         return guide(kb, tree.format_path(decision.path))
     return _free_text_reply(kb, decision, first_turn) + Reply(
         records=[
             Record(
-                "unanswered",
+                RecordKind.UNANSWERED,
                 {"text": text or "", "kind": decision.kind.value, "candidates": [list(c) for c in decision.scores]},
             )
         ]
@@ -176,19 +158,23 @@ def free_text(kb: KnowledgeBase, ranking: Sequence[dict], first_turn: bool, text
 def _free_text_reply(kb: KnowledgeBase, decision: "matching.Decision", first_turn: bool) -> Reply:
     if decision.kind == matching.DecisionKind.SUGGEST:
         buttons = [
-            button(kb.answer(aid).title, kb.answer(aid).intent, via=VIA_SUGGESTION) for aid in decision.answer_ids
+            button(kb.answer(aid).title, kb.answer(aid).intent, via=Via.SUGGESTION) for aid in decision.answer_ids
         ]
-        buttons += [button("Aucune de ces questions", "rephrase"), BROWSE_BUTTON]
-        return Reply([Message(DID_YOU_MEAN, buttons)])
+        buttons += [button(texts.NONE_OF_THESE_LABEL, "rephrase"), BROWSE_BUTTON]
+        return Reply([Message(texts.DID_YOU_MEAN, buttons)])
     if first_turn and not decision.path and decision.reason in (matching.Reason.UNSURE, matching.Reason.OUT_OF_SCOPE):
         return welcome(kb)
-    return Reply([Message(NOT_FOUND, [CONTACT_BUTTON]), Message(BROWSE_INSTEAD)]) + guide(
+    return Reply([Message(texts.NOT_FOUND, [CONTACT_BUTTON]), Message(texts.BROWSE_INSTEAD)]) + guide(
         kb, tree.format_path(decision.path), open_single=False
     )
 
 
-def _via(value: Optional[str]) -> Optional[str]:
-    return value if value in (VIA_GUIDE, VIA_FREE_TEXT, VIA_SUGGESTION) else None
+def _via(value: Optional[str]) -> Optional[Via]:
+    """A `via` read from a button or a slot, if it is one."""
+    try:
+        return Via(value)
+    except ValueError:
+        return None
 
 
 # --- feedback --------------------------------------------------------------------------
@@ -209,10 +195,10 @@ def feedback(
     server on every message."""
     target = answer_id if isinstance(answer_id, str) and kb.answer(answer_id) else last_answer_id
     if not target or kb.answer(target) is None:
-        return Reply([Message(NO_PENDING_ANSWER, [BROWSE_BUTTON])])
-    via = _via(via) or (last_via if target == last_answer_id else None) or VIA_FREE_TEXT
+        return Reply([Message(texts.NO_PENDING_ANSWER, [BROWSE_BUTTON])])
+    via = _via(via) or (_via(last_via) if target == last_answer_id else None) or Via.FREE_TEXT
     slots = {SLOT_LAST_ANSWER: None}
-    stored = [Record("feedback", {"answer_id": target, "helpful": helpful, "via": via})]
+    stored = [Record(RecordKind.FEEDBACK, {"answer_id": target, "helpful": helpful, "via": via})]
     if helpful:
-        return Reply([Message(THANKS_YES, [BROWSE_BUTTON])], slots, stored)
-    return Reply([Message(THANKS_NO, [REPHRASE_BUTTON, BROWSE_BUTTON, CONTACT_BUTTON])], slots, stored)
+        return Reply([Message(texts.THANKS_YES, [BROWSE_BUTTON])], slots, stored)
+    return Reply([Message(texts.THANKS_NO, [REPHRASE_BUTTON, BROWSE_BUTTON, CONTACT_BUTTON])], slots, stored)

@@ -17,12 +17,6 @@ from typing import Optional
 
 from bot.settings import Settings
 
-RATE_LIMITED = (
-    "Vous envoyez beaucoup de messages en peu de temps. Merci de patienter une minute avant de "
-    "continuer : votre conversation reprendra où elle en était."
-)
-NOT_TEXT = "Je n'ai pas compris ce message : envoyez du texte, ou utilisez les boutons proposés."
-
 
 class RateLimiter:
     """Token buckets: `per_minute` messages a minute per key, up to `per_minute` at once.

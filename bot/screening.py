@@ -17,7 +17,7 @@ from typing import Dict, FrozenSet, List, Optional
 
 import yaml
 
-from bot import conversation
+from bot import conversation, texts
 
 MAX_MESSAGE_CHARS = 1000
 MAX_SENDER_CHARS = 128
@@ -25,15 +25,6 @@ PAYLOAD_ENTITIES = frozenset({"facet_path", "answer_id", "via"})
 MAX_ENTITY_CHARS = 500
 DOMAIN_FILE = Path(__file__).resolve().parents[1] / "domain.yml"
 
-EMPTY = "Je n'ai reçu aucun texte. Posez votre question, ou parcourez la FAQ."
-TOO_LONG = (
-    f"Votre message dépasse {MAX_MESSAGE_CHARS:,} caractères".replace(",", "\u202f")
-    + " : je ne peux pas le traiter. Pouvez-vous poser votre question en quelques phrases ?"
-)
-UNAVAILABLE = (
-    "Le service est momentanément indisponible. Merci de réessayer dans quelques instants : "
-    "votre conversation reprendra où elle en était."
-)
 # A payload we refuse becomes an invalid tree choice: the bot says so and restarts the tree.
 REFUSED_PAYLOAD = conversation.payload("browse", facet_path="invalide")
 
@@ -92,35 +83,32 @@ def _message(message: "conversation.Message") -> Dict:
 def screen(raw: str, intents: FrozenSet[str]) -> Verdict:
     text = clean_text(raw)
     if not text:
-        return Verdict(replies=[_message(conversation.Message(EMPTY, [conversation.BROWSE_BUTTON]))])
+        return Verdict(replies=[_message(conversation.Message(texts.EMPTY, [conversation.BROWSE_BUTTON]))])
     if len(text) > MAX_MESSAGE_CHARS:
-        return Verdict(replies=[_message(conversation.Message(TOO_LONG))])
+        return Verdict(replies=[_message(conversation.Message(texts.too_long(MAX_MESSAGE_CHARS)))])
     if text.startswith("/") and not payload_is_valid(text, intents):
         return Verdict(text=REFUSED_PAYLOAD)
     return Verdict(text=text)
 
 
 def unavailable_reply() -> Dict:
-    return {"text": UNAVAILABLE}
+    return {"text": texts.UNAVAILABLE}
 
 
 def sender_error(sender) -> Optional[str]:
     """Why a REST `sender` is refused (French, for the 400 reply), or None."""
     if sender is None:
-        return "Le champ « sender » (identifiant de conversation) est obligatoire."
+        return texts.SENDER_MISSING
     if not isinstance(sender, str):
-        return "Le champ « sender » doit être une chaîne de caractères."
+        return texts.SENDER_NOT_TEXT
     if not 1 <= len(sender) <= MAX_SENDER_CHARS or not _SENDER.match(sender):
-        return (
-            f"Le champ « sender » doit faire 1 à {MAX_SENDER_CHARS} caractères parmi lettres, chiffres "
-            "et « _ . : @ - »."
-        )
+        return texts.sender_malformed(MAX_SENDER_CHARS)
     return None
 
 
 def message_error(message) -> Optional[str]:
     if message is None:
-        return "Le champ « message » est obligatoire."
+        return texts.MESSAGE_MISSING
     if not isinstance(message, str):
-        return "Le champ « message » doit être une chaîne de caractères."
+        return texts.MESSAGE_NOT_TEXT
     return None

@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 from datetime import datetime, timedelta, timezone
+from enum import Enum
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -24,6 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from bot import settings
+from bot.matching import DecisionKind
+from bot.vocabulary import RecordKind, Via
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +38,8 @@ DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
 TEXT_MAX = 500  # longer questions are cut: enough to understand them, less personal data kept
 SQLITE_BUSY_MS = 10_000
 
-VIAS = ("guide", "free_text", "suggestion")
-UNANSWERED_KINDS = ("suggest", "none")
+# The decisions `conversation.free_text` keeps as unanswered (the others answer or open the tree).
+UNANSWERED_KINDS = (DecisionKind.SUGGEST, DecisionKind.NONE)
 
 metadata = sa.MetaData()
 
@@ -67,7 +70,7 @@ unanswered = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("conversation_id", sa.String(255), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
-    sa.Column("kind", sa.String(10), nullable=False),  # "suggest" | "none"
+    sa.Column("kind", sa.String(10), nullable=False),  # UNANSWERED_KINDS
     sa.Column("candidates", sa.JSON, nullable=False),  # [[answer_id, score], ...] best first
     sa.Column("created_at", sa.DateTime, nullable=False, index=True),
 )
@@ -232,23 +235,23 @@ class Store:
     # writes
 
     def record_feedback(
-        self, conversation_id: str, answer_id: str, helpful: bool, via: str, at: Optional[datetime] = None
+        self, conversation_id: str, answer_id: str, helpful: bool, via: Via, at: Optional[datetime] = None
     ) -> None:
         self._upsert(
             feedback,
             {"conversation_id": conversation_id, "answer_id": answer_id},
             helpful=bool(helpful),
-            via=_check(via, VIAS),
+            via=_check(via, tuple(Via)),
             created_at=_naive_utc(at),
         )
 
     def record_answer_shown(
-        self, conversation_id: str, answer_id: str, via: str, at: Optional[datetime] = None
+        self, conversation_id: str, answer_id: str, via: Via, at: Optional[datetime] = None
     ) -> None:
         self._upsert(
             answers_shown,
             {"conversation_id": conversation_id, "answer_id": answer_id},
-            via=_check(via, VIAS),
+            via=_check(via, tuple(Via)),
             created_at=_naive_utc(at),
         )
 
@@ -256,7 +259,7 @@ class Store:
         self,
         conversation_id: str,
         text: str,
-        kind: str,
+        kind: DecisionKind,
         candidates: Iterable[Sequence[Any]],
         at: Optional[datetime] = None,
     ) -> None:
@@ -269,12 +272,12 @@ class Store:
             created_at=_naive_utc(at),
         )
 
-    def record(self, conversation_id: str, kind: str, data: Mapping[str, Any]) -> None:
-        """One `conversation.Record` (kind "feedback" | "answer_shown" | "unanswered")."""
+    def record(self, conversation_id: str, kind: RecordKind, data: Mapping[str, Any]) -> None:
+        """One `conversation.Record`."""
         writers = {
-            "feedback": self.record_feedback,
-            "answer_shown": self.record_answer_shown,
-            "unanswered": self.record_unanswered,
+            RecordKind.FEEDBACK: self.record_feedback,
+            RecordKind.ANSWER_SHOWN: self.record_answer_shown,
+            RecordKind.UNANSWERED: self.record_unanswered,
         }
         writers[kind](conversation_id, **data)
 
@@ -318,10 +321,12 @@ class Store:
         }
 
 
-def _check(value: str, allowed: Tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ValueError(f"{value!r} is not one of {allowed}")
-    return value
+def _check(value: str, allowed: Tuple[Enum, ...]) -> str:
+    """The plain string stored for `value`, one of the `allowed` enum members (or their values)."""
+    for member in allowed:
+        if value == member:
+            return member.value
+    raise ValueError(f"{value!r} is not one of {[member.value for member in allowed]}")
 
 
 def _sqlite(url: str) -> bool:

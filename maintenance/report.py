@@ -29,10 +29,11 @@ from bot import matching
 from bot import store as store_module
 from bot.knowledge import KnowledgeBase, default_kb
 from bot.store import Store
+from bot.vocabulary import Via
 from maintenance import decisions as decisions_module
 from maintenance import grouping
 
-VIA_LABELS = {"guide": "guide", "free_text": "texte libre", "suggestion": "suggestion"}
+VIA_LABELS = {Via.GUIDE: "guide", Via.FREE_TEXT: "texte libre", Via.SUGGESTION: "suggestion"}
 MIN_OPINIONS = 3  # below this many Oui/Non, a helpful % says little
 LOW_HELPFUL_PCT = 50.0
 NEXT_STEPS = 8
@@ -120,8 +121,8 @@ def unanswered_groups(store: Store, since: Optional[datetime] = None) -> List[Un
                 key=key,
                 example=collections.Counter(r.text for r in items).most_common(1)[0][0],
                 count=len(items),
-                no_candidate=sum(r.kind == "none" for r in items),
-                suggested=sum(r.kind == "suggest" for r in items),
+                no_candidate=sum(r.kind == matching.DecisionKind.NONE for r in items),
+                suggested=sum(r.kind == matching.DecisionKind.SUGGEST for r in items),
                 best_candidate=best_id,
                 mean_score=round(sum(scores) / len(scores), 2) if scores else None,
                 last_seen=max(r.created_at for r in items),
@@ -280,9 +281,9 @@ def render_text(report: "Report", kb: KnowledgeBase, top: int) -> str:
                 [
                     _cut(s.title, TITLE_WIDTH),
                     s.shown,
-                    s.by_via.get("guide", 0),
-                    s.by_via.get("free_text", 0),
-                    s.by_via.get("suggestion", 0),
+                    s.by_via.get(Via.GUIDE, 0),
+                    s.by_via.get(Via.FREE_TEXT, 0),
+                    s.by_via.get(Via.SUGGESTION, 0),
                     s.yes,
                     s.no,
                     _pct(s.helpful_pct),
@@ -373,9 +374,9 @@ def answers_rows(stats: Sequence[AnswerStat]) -> List[list]:
             s.answer_id,
             s.title,
             s.shown,
-            s.by_via.get("guide", 0),
-            s.by_via.get("free_text", 0),
-            s.by_via.get("suggestion", 0),
+            s.by_via.get(Via.GUIDE, 0),
+            s.by_via.get(Via.FREE_TEXT, 0),
+            s.by_via.get(Via.SUGGESTION, 0),
             s.yes,
             s.no,
             "" if s.helpful_pct is None else s.helpful_pct,
@@ -512,9 +513,9 @@ def render_html(report: "Report", kb: KnowledgeBase, top: int) -> str:
                 [
                     s.title,
                     s.shown,
-                    s.by_via.get("guide", 0),
-                    s.by_via.get("free_text", 0),
-                    s.by_via.get("suggestion", 0),
+                    s.by_via.get(Via.GUIDE, 0),
+                    s.by_via.get(Via.FREE_TEXT, 0),
+                    s.by_via.get(Via.SUGGESTION, 0),
                     s.yes,
                     s.no,
                     _pct(s.helpful_pct),

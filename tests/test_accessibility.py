@@ -21,6 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from bot import conversation as conv
+from bot import texts as bot_texts
 from tests.conftest import ROOT
 from tests.test_web import FIRST_QUESTION, KB, Widget, new_browser, next_step, web_url  # noqa: F401 (fixture)
 
@@ -122,7 +123,7 @@ def go_to_answer(widget: Widget, answer) -> None:
     for title in route_to(answer):
         before = widget.click_reply(title)
         widget.wait(lambda d: len(widget.responses()) > before, message=f"no reply after {title!r}")
-    widget.wait_last_bot(conv.FEEDBACK_QUESTION)
+    widget.wait_last_bot(bot_texts.FEEDBACK_QUESTION)
     widget.answer_bubble(answer)
 
 
@@ -373,9 +374,9 @@ def test_after_a_choice_the_focus_goes_to_the_next_message_never_to_the_body(pag
 
     # with the mouse too, and down to an answer: the focus is on the answer, not on <body>
     before = widget.click_reply("QHN")
-    widget.wait_last_bot(conv.LISTING, before)
+    widget.wait_last_bot(bot_texts.LISTING, before)
     before = widget.click_reply(SHORT_ANSWER.title)
-    widget.wait_last_bot(conv.FEEDBACK_QUESTION, before)
+    widget.wait_last_bot(bot_texts.FEEDBACK_QUESTION, before)
     assert active_is(widget, ".rw-message")
     assert widget.js("return document.activeElement.innerText;").find(SHORT_ANSWER.title) >= 0
 
@@ -391,7 +392,7 @@ def test_choices_are_buttons_that_stay_in_the_history_and_still_work(page):
     # the first question's choices are still there, as buttons, beside the new ones
     first = widget.driver.find_elements(By.CSS_SELECTOR, ".rw-message .rw-replies")[0]
     titles = [b.text for b in first.find_elements(By.CSS_SELECTOR, "button.rw-reply[type=button]")]
-    assert titles == [o.label for o in KB.facets[0].options] + [conv.SKIP_LABEL]
+    assert titles == [o.label for o in KB.facets[0].options] + [bot_texts.SKIP_LABEL]
     # and one of them still works: it starts that branch again
     before = len(widget.responses())
     next(
@@ -529,7 +530,7 @@ def test_every_message_says_who_speaks_and_only_the_assistant_is_announced(page)
         }))).observe(document.body, {childList: true, subtree: true});""")
     question = "combien coute une certfication QHN ?"
     before = widget.type(question)
-    widget.wait_last_bot(conv.FEEDBACK_QUESTION, before)
+    widget.wait_last_bot(bot_texts.FEEDBACK_QUESTION, before)
     widget.answer_bubble(SHORT_ANSWER)
     time.sleep(0.5)
     texts = _exposed_texts(widget, ".rw-message:not(.rw-typing-indication)")
@@ -551,7 +552,7 @@ def test_every_message_says_who_speaks_and_only_the_assistant_is_announced(page)
     assert announced and all(a.startswith("Assistant : ") for a in announced), announced
     assert not any(question in a for a in announced)
     assert any(SHORT_ANSWER.title in a for a in announced)
-    assert any(a.startswith("Assistant : " + conv.FEEDBACK_QUESTION) and "2 choix" in a for a in announced)
+    assert any(a.startswith("Assistant : " + bot_texts.FEEDBACK_QUESTION) and "2 choix" in a for a in announced)
     widget.shot("speakers")
     # without style sheets (RGAA 10.2, 10.3) the speakers show in the text itself
     shown = widget.js("""
@@ -767,7 +768,7 @@ def test_a_duplicated_tab_gets_its_own_conversation(page):
         second.open()
         question = "combien coute une certfication QHN ?"
         before = second.type(question)
-        second.wait_last_bot(conv.FEEDBACK_QUESTION, before)
+        second.wait_last_bot(bot_texts.FEEDBACK_QUESTION, before)
         second.answer_bubble(SHORT_ANSWER)
         assert second.session_id() != first_id
         second.shot("duplicated-tab-second")

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from bot import screening
+from bot import texts as bot_texts
 from bot.knowledge import default_kb
 from ops.serve import ACTION_SERVER, TOKEN_ENV, wait_http
 from tests.conftest import ROOT, free_port, start_bot, stop_bot
@@ -100,7 +100,7 @@ def test_action_server_down_then_back(outage_bot):
     started = time.monotonic()
     replies = send(url, sender, '/ask_qhn_cout_certification{"via":"guide"}')
     assert time.monotonic() - started < 5
-    assert texts(replies) == screening.UNAVAILABLE
+    assert texts(replies) == bot_texts.UNAVAILABLE
     proxy.start()
     replies = send(url, sender, '/ask_qhn_cout_certification{"via":"guide"}')
     assert KB.answer("qhn_cout_certification").text in texts(replies)
@@ -114,7 +114,7 @@ def test_action_server_slow_then_back(outage_bot):
     started = time.monotonic()
     replies = send(url, sender, '/ask_mes_fonctionnalites{"via":"guide"}', timeout=60)
     elapsed = time.monotonic() - started
-    assert texts(replies) == screening.UNAVAILABLE and elapsed < 15, elapsed
+    assert texts(replies) == bot_texts.UNAVAILABLE and elapsed < 15, elapsed
     proxy.mode = "forward"
     deadline = time.monotonic() + 60
     while True:  # the stalled call ends within Rasa's action timeout, then the conversation is free

@@ -6,7 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import ActionAnswerQuestion, ActionFeedback, ActionGuide, ActionWelcome
-from bot import conversation as conv
+from bot import texts
 from bot.knowledge import default_kb
 
 KB = default_kb()
@@ -31,14 +31,14 @@ def run(action, t):
 
 def test_welcome_action():
     messages, events = run(ActionWelcome(), tracker("greet", "bonjour"))
-    assert messages[0]["text"] == conv.WELCOME
+    assert messages[0]["text"] == texts.WELCOME
     assert messages[1]["text"] == KB.facets[0].question and messages[1]["buttons"]
     assert events == []
 
 
 def test_guide_action_reads_the_path_from_the_button():
     messages, _ = run(ActionGuide(), tracker("browse", entities=[("facet_path", "offre=certifications;produit=qhn")]))
-    assert messages[0]["text"] == conv.LISTING
+    assert messages[0]["text"] == texts.LISTING
     assert {b["title"] for b in messages[0]["buttons"]} >= {"Quel est le coût d'une certification ?"}
 
 
@@ -51,7 +51,7 @@ def test_clicked_title_answers_and_sets_slots():
     t = tracker("ask_qhn_iso_9001_13485", entities=[("via", "guide")])
     messages, events = run(ActionAnswerQuestion(), t)
     assert KB.answer("qhn_iso_9001_13485").text in messages[0]["text"]
-    assert messages[1]["text"] == conv.FEEDBACK_QUESTION
+    assert messages[1]["text"] == texts.FEEDBACK_QUESTION
     assert {(e["name"], e["value"]) for e in events} == {
         ("last_answer_id", "qhn_iso_9001_13485"),
         ("last_answer_via", "guide"),
@@ -71,8 +71,8 @@ def test_unanswerable_first_message_gets_the_welcome_later_ones_not_found():
     ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "out_of_scope", "confidence": 0.8}]
     first, _ = run(ActionAnswerQuestion(), tracker("nlu_fallback", "blabla", ranking=ranking, user_turns=1))
     later, _ = run(ActionAnswerQuestion(), tracker("nlu_fallback", "blabla", ranking=ranking, user_turns=3))
-    assert first[0]["text"] == conv.WELCOME
-    assert later[0]["text"] == conv.NOT_FOUND
+    assert first[0]["text"] == texts.WELCOME
+    assert later[0]["text"] == texts.NOT_FOUND
 
 
 def test_feedback_action_sets_no_slot_that_grows():
@@ -83,5 +83,5 @@ def test_feedback_action_sets_no_slot_that_grows():
     )
     messages, events = run(ActionFeedback(), t)
     assert [(e["name"], e["value"]) for e in events] == [("last_answer_id", None)]
-    assert messages[0]["text"] == conv.THANKS_NO
+    assert messages[0]["text"] == texts.THANKS_NO
     json.dumps(events)  # events must travel back to Rasa as JSON

@@ -8,8 +8,8 @@ subject opens the guided tree there.
 
 import pytest
 
-from bot import conversation as conv
 from bot import store
+from bot import texts as bot_texts
 from bot.knowledge import default_kb
 from tests.rest_client import answers_shown, buttons, new_sender, send, texts
 
@@ -32,7 +32,7 @@ def test_a_dmn_question_worded_like_the_qhn_answer_is_asked_back_with_the_dmn_an
     assert answers_shown(replies) == [], texts(replies)
     # the NLU's first candidate is the QHN answer on third parties: the wording is its own
     assert _candidates_recorded(sender)[0] == "qhn_processus_tiers"
-    assert replies[0]["text"] == conv.DID_YOU_MEAN
+    assert replies[0]["text"] == bot_texts.DID_YOU_MEAN
     titles = [b["title"] for b in replies[0]["buttons"]]
     assert titles[0] == KB.answer("dmn_mandat_composants_tiers").title
     assert KB.answer("qhn_processus_tiers").title not in titles
@@ -53,16 +53,16 @@ def test_in_domain_questions_no_answer_covers_get_no_faq_answer(bot_url, questio
     send(bot_url, sender, "bonjour")
     replies = send(bot_url, sender, question)
     assert answers_shown(replies) == [], texts(replies)
-    assert conv.FEEDBACK_QUESTION not in texts(replies)
+    assert bot_texts.FEEDBACK_QUESTION not in texts(replies)
     # asked back, or told plainly, with a way on: the tree or a choice of answers
-    assert replies[0]["text"] in (conv.DID_YOU_MEAN, conv.NOT_FOUND)
+    assert replies[0]["text"] in (bot_texts.DID_YOU_MEAN, bot_texts.NOT_FOUND)
     assert buttons(replies)
 
 
 def test_a_message_naming_only_a_product_opens_the_tree_there(bot_url):
     replies = send(bot_url, new_sender(), "j'ai une question sur la certification QHN")
     assert answers_shown(replies) == []
-    assert replies[-1]["text"] == conv.LISTING
+    assert replies[-1]["text"] == bot_texts.LISTING
     titles = {b["title"] for b in buttons(replies)}
     qhn = {a.title for a in KB.answers if "qhn" in a.values("produit")}
     assert qhn <= titles and not {a.title for a in KB.answers if "dmn" in a.values("produit")} & titles

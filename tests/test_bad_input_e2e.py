@@ -6,8 +6,8 @@ import urllib.request
 
 import pytest
 
-from bot import conversation as conv
 from bot import screening
+from bot import texts as bot_texts
 from bot.knowledge import default_kb
 from tests.rest_client import new_sender, send, texts
 
@@ -61,9 +61,9 @@ def test_json_with_a_charset_is_json(bot_url):
 @pytest.mark.parametrize(
     "message,expected",
     [
-        ("", screening.EMPTY),
-        ("   \n\t ", screening.EMPTY),
-        ("x" * 1001, screening.TOO_LONG),
+        ("", bot_texts.EMPTY),
+        ("   \n\t ", bot_texts.EMPTY),
+        ("x" * 1001, bot_texts.too_long(screening.MAX_MESSAGE_CHARS)),
     ],
 )
 def test_empty_and_too_long_messages(bot_url, message, expected):
@@ -89,7 +89,7 @@ def test_odd_messages_get_a_french_reply(bot_url, message):
     replies = send(bot_url, new_sender(), message)
     assert replies and all(r.get("text") for r in replies)
     assert "<script>" not in texts(replies)  # user text is never echoed back
-    assert screening.UNAVAILABLE not in texts(replies)
+    assert bot_texts.UNAVAILABLE not in texts(replies)
 
 
 def test_broken_unicode_in_json(bot_url):
@@ -114,10 +114,10 @@ def test_broken_unicode_in_json(bot_url):
 def test_typed_payloads_get_a_french_message_and_the_tree(bot_url, payload):
     sender = new_sender()
     replies = send(bot_url, sender, payload)
-    assert replies and replies[0]["text"] in (conv.INVALID_CHOICE, conv.NO_PENDING_ANSWER)
+    assert replies and replies[0]["text"] in (bot_texts.INVALID_CHOICE, bot_texts.NO_PENDING_ANSWER)
     # the conversation still works afterwards
     after = send(bot_url, sender, '/browse{"facet_path":"offre=convergence"}')
-    assert after[0]["text"] == conv.LISTING
+    assert after[0]["text"] == bot_texts.LISTING
 
 
 def test_restart_typed_mid_conversation_keeps_the_conversation_usable(bot_url):
@@ -125,4 +125,4 @@ def test_restart_typed_mid_conversation_keeps_the_conversation_usable(bot_url):
     send(bot_url, sender, '/ask_mes_fonctionnalites{"via":"guide"}')
     send(bot_url, sender, "/restart")
     replies = send(bot_url, sender, "oui")  # feedback on the answer shown before
-    assert replies[0]["text"] == conv.THANKS_YES
+    assert replies[0]["text"] == bot_texts.THANKS_YES

@@ -26,9 +26,8 @@ from typing import Callable, List, Optional, Tuple
 import pytest
 import sqlalchemy as sa
 
-from bot import conversation as conv
-from bot import screening
 from bot import store as store_module
+from bot import texts
 from ops.cluster import lock_store, nginx
 from ops.cluster.run import ENDPOINTS, Cluster, Settings
 from tests.conftest import MODEL, ROOT
@@ -71,11 +70,11 @@ class Conversation:
         """Bonjour, then random buttons (never "Recommencer") until an answer is shown."""
         replies = self.say("Bonjour")
         for _ in range(8):
-            if replies[-1].get("text") == conv.FEEDBACK_QUESTION:
+            if replies[-1].get("text") == texts.FEEDBACK_QUESTION:
                 yes = next(b for b in replies[-1]["buttons"] if b["title"] == "Oui")
                 self.answer_id = json.loads(yes["payload"][len("/affirm") :])["answer_id"]
                 return replies
-            choices = [b for b in replies[-1].get("buttons") or [] if b["title"] != conv.RESTART_LABEL]
+            choices = [b for b in replies[-1].get("buttons") or [] if b["title"] != texts.RESTART_LABEL]
             assert choices, f"no way forward in {replies}"
             replies = self.say(self.rng.choice(choices)["payload"])
         raise AssertionError(f"no answer after 8 clicks: {self.sent}")
@@ -354,7 +353,7 @@ def test_conversations_spread_over_replicas_and_keep_their_state(cluster, databa
     both = [talk for talk, _ in done if len(set(talk.upstreams)) == 2]
     assert len(both) >= len(done) // 2, "most conversations should be answered by both replicas"
     for talk, thanks in done:
-        assert thanks[0]["text"] == conv.THANKS_YES, (talk.sent, talk.upstreams)
+        assert thanks[0]["text"] == texts.THANKS_YES, (talk.sent, talk.upstreams)
         feedback = [
             (r["answer_id"], r["helpful"], r["via"]) for r in rows(database, store_module.feedback, talk.sender)
         ]
@@ -376,7 +375,7 @@ def test_one_conversation_is_never_handled_by_two_replicas_at_once(cluster, data
     with ThreadPoolExecutor(len(messages)) as pool:
         answered = list(pool.map(send, messages))
     assert {upstream for _, upstream in answered} == set(replica_addresses(cluster))
-    assert all(replies and replies[0].get("text") != screening.UNAVAILABLE for replies, _ in answered)
+    assert all(replies and replies[0].get("text") != texts.UNAVAILABLE for replies, _ in answered)
 
     history = events(database, sender)
     assert sorted(user_texts(database, sender)) == sorted(messages)  # none lost, none twice
@@ -441,7 +440,7 @@ def _has_buttons(messages: List[dict]) -> bool:
 
 
 def _asks_feedback(messages: List[dict]) -> bool:
-    return any(m.get("text") == conv.FEEDBACK_QUESTION for m in messages)
+    return any(m.get("text") == texts.FEEDBACK_QUESTION for m in messages)
 
 
 def test_action_servers_answer_only_the_replicas(cluster):
@@ -461,7 +460,7 @@ def test_action_servers_answer_only_the_replicas(cluster):
         assert refused.value.code == 401
     # the replicas have it: a conversation through nginx reaches an answer
     talk = Conversation(cluster.url, 3)
-    assert talk.walk_to_an_answer()[-1]["text"] == conv.FEEDBACK_QUESTION and talk.answer_id
+    assert talk.walk_to_an_answer()[-1]["text"] == texts.FEEDBACK_QUESTION and talk.answer_id
 
 
 def test_socketio_sessions_stick_to_their_replica(cluster):
@@ -475,7 +474,7 @@ def test_socketio_sessions_stick_to_their_replica(cluster):
         sessions = list(pool.map(session, [f"203.0.113.{n}" for n in range(1, 13)]))
     for widget, welcome in sessions:
         assert len(set(widget.upstreams)) == 1, widget.upstreams
-        assert welcome[0]["text"].startswith(conv.WELCOME[:30])
+        assert welcome[0]["text"].startswith(texts.WELCOME[:30])
     assert {widget.upstreams[0] for widget, _ in sessions} == set(replica_addresses(cluster))
 
 
@@ -520,9 +519,9 @@ def test_a_replica_killed_mid_way_loses_no_conversation_and_no_feedback(cluster,
     assert victim_address in {u for talk, before, _ in done for u in talk.upstreams[:before]}
     for talk, before, (thanks, cost, thanks_no) in done:
         assert set(talk.upstreams[before:]) == {survivor_address}, talk.upstreams
-        assert thanks[0]["text"] == conv.THANKS_YES, "the answer shown before the crash was forgotten"
-        assert cost[-1]["text"] == conv.FEEDBACK_QUESTION
-        assert thanks_no[0]["text"] == conv.THANKS_NO
+        assert thanks[0]["text"] == texts.THANKS_YES, "the answer shown before the crash was forgotten"
+        assert cost[-1]["text"] == texts.FEEDBACK_QUESTION
+        assert thanks_no[0]["text"] == texts.THANKS_NO
         feedback = [(r["answer_id"], r["helpful"]) for r in rows(database, store_module.feedback, talk.sender)]
         assert feedback == [(talk.answer_id, True), ("qhn_cout_certification", False)]
         shown = [r["answer_id"] for r in rows(database, store_module.answers_shown, talk.sender)]
@@ -531,7 +530,7 @@ def test_a_replica_killed_mid_way_loses_no_conversation_and_no_feedback(cluster,
     # the widgets reconnect (to the survivor) with their conversation id: "oui" rates their answer
     for before in widgets:
         widget = Widget(cluster.url, before.client, before.session_id).connect()
-        assert widget.say("oui", bool)[0]["text"] == conv.THANKS_YES
+        assert widget.say("oui", bool)[0]["text"] == texts.THANKS_YES
         assert set(widget.upstreams) == {survivor_address}
         feedback = [(r["answer_id"], r["helpful"]) for r in rows(database, store_module.feedback, widget.session_id)]
         assert feedback == [("qhn_cout_certification", True)]

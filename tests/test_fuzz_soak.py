@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import conversation as conv
+from bot import texts as bot_texts
 from bot.knowledge import default_kb
 from tests.rest_client import new_sender, send, texts
 
@@ -115,8 +115,8 @@ def test_soak_2000_messages_50_conversations(bot_url):
             steps = [
                 ("bonjour", lambda r: r[-1]["text"] == KB.facets[0].question),
                 (f'/{answer.intent}{{"via":"guide"}}', lambda r, a=answer: a.text in texts(r)),
-                (rng.choice(["oui", "non"]), lambda r: r[0]["text"] in (conv.THANKS_YES, conv.THANKS_NO)),
-                ('/browse{"facet_path":"offre=convergence"}', lambda r: r[0]["text"] == conv.LISTING),
+                (rng.choice(["oui", "non"]), lambda r: r[0]["text"] in (bot_texts.THANKS_YES, bot_texts.THANKS_NO)),
+                ('/browse{"facet_path":"offre=convergence"}', lambda r: r[0]["text"] == bot_texts.LISTING),
             ]
             for message, check in steps:
                 replies = send(bot_url, sender, message, timeout=60)

@@ -2,6 +2,7 @@
 
 from bot import matching
 from bot.knowledge import default_kb
+from bot.matching import DecisionKind
 
 KB = default_kb()
 
@@ -12,32 +13,32 @@ def r(*pairs):
 
 def test_clear_winner_is_answered():
     d = matching.decide(KB, r(("ask_mes_fonctionnalites", 0.9), ("ask_mes_donnees_disponibles", 0.05)))
-    assert d.kind == "answer" and d.answer_ids == ("mes_fonctionnalites",)
+    assert d.kind == DecisionKind.ANSWER and d.answer_ids == ("mes_fonctionnalites",)
 
 
 def test_winner_too_close_to_second_is_a_question_back():
     d = matching.decide(KB, r(("ask_mes_fonctionnalites", 0.62), ("ask_mes_donnees_disponibles", 0.5)))
-    assert d.kind == "suggest" and d.answer_ids == ("mes_fonctionnalites", "mes_donnees_disponibles")
+    assert d.kind == DecisionKind.SUGGEST and d.answer_ids == ("mes_fonctionnalites", "mes_donnees_disponibles")
 
 
 def test_fallback_intent_first_still_uses_the_faq_ranking():
     d = matching.decide(KB, r(("nlu_fallback", 0.3), ("ask_qhn_cout_certification", 0.25), ("greet", 0.2)))
-    assert d.kind == "suggest" and d.answer_ids == ("qhn_cout_certification",)
+    assert d.kind == DecisionKind.SUGGEST and d.answer_ids == ("qhn_cout_certification",)
 
 
 def test_confident_out_of_scope_suggests_nothing():
     d = matching.decide(KB, r(("out_of_scope", 0.7), ("ask_qhn_cout_certification", 0.2)))
-    assert d.kind == "none"
+    assert d.kind == DecisionKind.NONE
 
 
 def test_weak_everything_is_none():
     d = matching.decide(KB, r(("greet", 0.5), ("ask_qhn_cout_certification", 0.04)))
-    assert d.kind == "none"
+    assert d.kind == DecisionKind.NONE
 
 
 def test_garbage_ranking_is_tolerated():
-    assert matching.decide(KB, [None, {"name": None}, {"confidence": "x"}]).kind == "none"
-    assert matching.decide(KB, [{"name": "ask_unknown", "confidence": 0.99}]).kind == "none"
+    assert matching.decide(KB, [None, {"name": None}, {"confidence": "x"}]).kind == DecisionKind.NONE
+    assert matching.decide(KB, [{"name": "ask_unknown", "confidence": 0.99}]).kind == DecisionKind.NONE
 
 
 # --- the second signal: what the question names, what it asks about ------------------------
@@ -50,16 +51,16 @@ def test_a_dmn_question_never_gets_a_qhn_only_answer():
         ("ask_qhn_cout_certification", 0.05),
     )
     d = matching.decide(KB, ranking, "Peut-on certifier notre DMN si des sous-traitants développent une partie ?")
-    assert d.kind == "suggest" and d.reason == matching.Reason.CONTRADICTS
+    assert d.kind == DecisionKind.SUGGEST and d.reason == matching.Reason.CONTRADICTS
     assert d.answer_ids == ("dmn_mandat_composants_tiers",)
 
 
 def test_the_same_ranking_without_a_product_named_is_answered():
     ranking = r(("ask_qhn_processus_tiers", 0.9), ("ask_dmn_mandat_composants_tiers", 0.05))
     d = matching.decide(KB, ranking, "Peut-on être certifié si des sous-traitants développent une partie ?")
-    assert d.kind == "answer" and d.answer_ids == ("qhn_processus_tiers",)
+    assert d.kind == DecisionKind.ANSWER and d.answer_ids == ("qhn_processus_tiers",)
     d = matching.decide(KB, ranking, "certif qualite hopital numerique avec des sous traitants")
-    assert d.kind == "answer" and d.answer_ids == ("qhn_processus_tiers",)
+    assert d.kind == DecisionKind.ANSWER and d.answer_ids == ("qhn_processus_tiers",)
 
 
 def test_a_segur_question_never_gets_a_mon_espace_sante_only_answer():
@@ -69,18 +70,18 @@ def test_a_segur_question_never_gets_a_mon_espace_sante_only_answer():
     assert ("offre", "segur") in d.path
     # named with MES (acronym as written), the same answer is given
     d = matching.decide(KB, ranking, "Le référencement MES est-il obligatoire ?")
-    assert d.kind == "answer" and d.answer_ids == ("mes_referencement_obligatoire",)
+    assert d.kind == DecisionKind.ANSWER and d.answer_ids == ("mes_referencement_obligatoire",)
 
 
 def test_mes_as_a_french_word_names_nothing():
     ranking = r(("ask_segur_plateforme_preuves_interop", 0.9))
     d = matching.decide(KB, ranking, "où déposer mes preuves pour le ségur ?")
-    assert d.kind == "answer"
+    assert d.kind == DecisionKind.ANSWER
 
 
 def test_a_product_named_with_a_typo_or_without_accents_still_counts():
     ranking = r(("ask_convergence_types_comptes", 0.9))
-    assert matching.decide(KB, ranking, "comptes sur convergnece").kind == "answer"
+    assert matching.decide(KB, ranking, "comptes sur convergnece").kind == DecisionKind.ANSWER
     ranking = r(("ask_qhn_cout_certification", 0.9))
     assert matching.decide(KB, ranking, "prix certification DMN").kind != "answer"
 
@@ -88,33 +89,36 @@ def test_a_product_named_with_a_typo_or_without_accents_still_counts():
 def test_a_question_on_how_long_does_not_get_the_answer_on_what_it_costs():
     ranking = r(("ask_qhn_cout_certification", 0.85), ("ask_qhn_iso_9001_13485", 0.05))
     d = matching.decide(KB, ranking, "Combien de temps dure un audit de certification QHN ?")
-    assert d.kind == "none" and d.reason == matching.Reason.OFF_SUBJECT
+    assert d.kind == DecisionKind.NONE and d.reason == matching.Reason.OFF_SUBJECT
     assert d.path == (("produit", "qhn"),)
-    assert matching.decide(KB, ranking, "Combien coûte un audit de certification QHN ?").kind == "answer"
+    assert matching.decide(KB, ranking, "Combien coûte un audit de certification QHN ?").kind == DecisionKind.ANSWER
 
 
 def test_a_question_on_an_obligation_needs_an_answer_that_speaks_of_one():
     ranking = r(("ask_mes_avantages_referencement", 0.85))
     assert matching.decide(KB, ranking, "Le référencement dans Mon espace santé est-il obligatoire ?").kind != "answer"
     ranking = r(("ask_mes_referencement_obligatoire", 0.85))
-    assert matching.decide(KB, ranking, "Le référencement dans Mon espace santé est-il obligatoire ?").kind == "answer"
+    assert (
+        matching.decide(KB, ranking, "Le référencement dans Mon espace santé est-il obligatoire ?").kind
+        == DecisionKind.ANSWER
+    )
 
 
 def test_a_message_that_only_names_a_subject_opens_the_tree_there():
     d = matching.decide(KB, r(("ask_convergence_types_comptes", 0.9)), "j'ai une question sur Convergence")
-    assert d.kind == "browse" and ("offre", "convergence") in d.path
+    assert d.kind == DecisionKind.BROWSE and ("offre", "convergence") in d.path
     d = matching.decide(KB, r(("greet", 0.9)), "Bonjour, une question sur le DMN svp")
-    assert d.kind == "browse" and d.path == (("produit", "dmn"),)
+    assert d.kind == DecisionKind.BROWSE and d.path == (("produit", "dmn"),)
 
 
 def test_a_question_sharing_no_word_with_the_answer_is_not_answered():
     ranking = r(("ask_mes_referencement_obligatoire", 0.97))
     d = matching.decide(KB, ranking, "Est-il obligatoire d'avoir un extincteur au bureau ?")
     assert d.kind != "answer" and d.reason == matching.Reason.OFF_SUBJECT
-    assert matching.decide(KB, ranking, "Le catalogue de services, c'est obligatoire ?").kind == "answer"
+    assert matching.decide(KB, ranking, "Le catalogue de services, c'est obligatoire ?").kind == DecisionKind.ANSWER
 
 
 def test_what_one_gains_is_only_answered_by_the_answer_on_benefits():
     question = "Qu'est-ce qu'on gagne à être dans le catalogue de services ?"
     assert matching.decide(KB, r(("ask_mes_catalogue_definition", 0.97)), question).kind != "answer"
-    assert matching.decide(KB, r(("ask_mes_avantages_referencement", 0.97)), question).kind == "answer"
+    assert matching.decide(KB, r(("ask_mes_avantages_referencement", 0.97)), question).kind == DecisionKind.ANSWER

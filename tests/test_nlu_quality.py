@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from bot import conversation as conv
+from bot import texts
 from bot.knowledge import default_kb
 from tests.rest_client import answers_shown, new_sender, send
 
@@ -29,7 +29,7 @@ MIN_RIGHT, MIN_RIGHT_WITHIN_ONE_CLICK = 0.60, 0.85
 def _first_choice(replies):
     """The answer id of the first "Vouliez-vous dire… ?" button, if the reply asks back."""
     for reply in replies:
-        if reply.get("text") == conv.DID_YOU_MEAN and reply.get("buttons"):
+        if reply.get("text") == texts.DID_YOU_MEAN and reply.get("buttons"):
             title = reply["buttons"][0]["title"]
             return next((a.id for a in KB.answers if a.title == title), None)
     return None

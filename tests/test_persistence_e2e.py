@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot import conversation as conv
 from bot import store as store_module
+from bot import texts as bot_texts
 from bot.knowledge import default_kb
 from tests.conftest import MODEL, ROOT, start_bot, stop_bot
 from tests.rest_client import click, new_sender, send, texts
@@ -74,7 +74,7 @@ def test_answers_feedback_and_unanswered_questions_land_before_the_reply(bot):
     assert (feedback["answer_id"], feedback["helpful"], feedback["via"]) == (COST, True, "guide")
 
     replies = send(bot.url, sender, "quelle est la recette de la tarte aux pommes ?")
-    assert replies[0]["text"] == conv.NOT_FOUND
+    assert replies[0]["text"] == bot_texts.NOT_FOUND
     (question,) = bot.rows(store_module.unanswered, sender)
     assert (question["text"], question["kind"]) == ("quelle est la recette de la tarte aux pommes ?", "none")
 
@@ -114,7 +114,7 @@ def test_a_restart_keeps_the_conversation_and_every_row(bot):
     after.dispose()
     # typed, without a button: only the conversation's history says which answer "oui" is about
     replies = send(bot.url, sender, "oui")
-    assert replies[0]["text"] == conv.THANKS_YES
+    assert replies[0]["text"] == bot_texts.THANKS_YES
     (feedback,) = bot.rows(store_module.feedback, sender)
     assert (feedback["answer_id"], feedback["helpful"], feedback["via"]) == ("mes_fonctionnalites", True, "guide")
     assert [r["helpful"] for r in bot.rows(store_module.feedback, other)] == [False]
@@ -193,8 +193,8 @@ def test_purge_removes_old_rows_and_conversations_only(bot):
     assert secret.encode() not in _file_bytes(bot.tracker_url)
     assert secret.encode() not in _file_bytes(bot.store_url)
     # the recent conversation goes on; the purged one has forgotten its answer
-    assert send(bot.url, recent, "oui")[0]["text"] == conv.THANKS_YES
-    assert send(bot.url, old, "oui")[0]["text"] == conv.NO_PENDING_ANSWER
+    assert send(bot.url, recent, "oui")[0]["text"] == bot_texts.THANKS_YES
+    assert send(bot.url, old, "oui")[0]["text"] == bot_texts.NO_PENDING_ANSWER
 
 
 def test_logs_hold_no_message_text(bot):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot import screening
+from bot import screening, texts
 
 INTENTS = screening.domain_intents()
 
@@ -15,7 +15,7 @@ def test_builtin_intents_are_not_payload_targets():
 @pytest.mark.parametrize("raw", ["", "   ", "\n\t", "\x00\x01", "\u200b", "\ud800"])
 def test_empty_or_invisible_messages_are_answered_at_once(raw):
     verdict = screening.screen(raw, INTENTS)
-    assert verdict.text is None and verdict.replies[0]["text"] == screening.EMPTY
+    assert verdict.text is None and verdict.replies[0]["text"] == texts.EMPTY
 
 
 def test_too_long_is_refused_politely_without_the_model():

@@ -24,9 +24,9 @@ from typing import List, Optional
 import pytest
 import socketio
 
-from bot import conversation as conv
 from bot import limits
 from bot import store as store_module
+from bot import texts as bot_texts
 from bot.knowledge import default_kb
 from ops.serve import wait_http
 from tests.conftest import MODEL, ROOT, free_port, stop_bot
@@ -248,7 +248,7 @@ def test_too_many_messages_in_one_conversation_get_429_in_french(bot):
     codes = [status for status, _ in statuses]
     assert codes[: limits.Settings().per_conversation] == [200] * limits.Settings().per_conversation
     assert 429 in codes
-    assert next(body for status, body in statuses if status == 429)["error"] == limits.RATE_LIMITED
+    assert next(body for status, body in statuses if status == 429)["error"] == bot_texts.RATE_LIMITED
     # other conversations from the same address go on
     assert bot.say(uuid.uuid4().hex, "bonjour", address)
 
@@ -263,7 +263,7 @@ def test_too_many_messages_from_one_address_get_429(bot):
     assert codes[:limit] == [415] * limit and codes[-1] == 429
     assert bot.post({"sender": uuid.uuid4().hex, "message": "/browse"}, address=address) == (
         429,
-        {"error": limits.RATE_LIMITED},
+        {"error": bot_texts.RATE_LIMITED},
     )
     assert bot.post({"sender": uuid.uuid4().hex, "message": "/browse"}, address="192.0.2.5")[0] == 200
 
@@ -339,7 +339,7 @@ def test_a_second_socket_presenting_a_held_id_gets_its_own_conversation(bot, wid
     other = second.session(victim)  # someone who learnt the id
     assert other != victim
     replies = second.say("bonjour", 2, session_id=victim)  # and writes it in every message
-    assert conv.WELCOME in texts(replies)  # a conversation of its own, from its start
+    assert bot_texts.WELCOME in texts(replies)  # a conversation of its own, from its start
     assert first.replies == []  # nothing of it reached the first widget
     said = [json.loads(data).get("text") for kind, data in bot.events(victim) if kind == "user"]
     assert "bonjour" not in said and "bonjour" in [
@@ -347,8 +347,8 @@ def test_a_second_socket_presenting_a_held_id_gets_its_own_conversation(bot, wid
     ]
 
     first.replies.clear()
-    assert texts(first.say("oui")) == [conv.THANKS_YES]  # the first conversation goes on, its own way
-    assert second.replies == [] or all(r.get("text") != conv.THANKS_YES for r in second.replies)
+    assert texts(first.say("oui")) == [bot_texts.THANKS_YES]  # the first conversation goes on, its own way
+    assert second.replies == [] or all(r.get("text") != bot_texts.THANKS_YES for r in second.replies)
 
 
 def test_invalid_ids_get_a_new_one(bot, widgets):
@@ -365,7 +365,7 @@ def test_after_a_reload_the_page_takes_its_conversation_back(bot, widgets):
     page.close()
     reloaded = widgets()
     assert reloaded.session(session) == session
-    assert texts(reloaded.say("oui")) == [conv.THANKS_YES]  # the answer shown before the reload
+    assert texts(reloaded.say("oui")) == [bot_texts.THANKS_YES]  # the answer shown before the reload
 
 
 # --- 4, 5, 6. REST and socket.io limits before parsing, never a 5xx ---------------------------
@@ -442,8 +442,8 @@ def test_socketio_message_that_is_not_text_is_answered_politely(bot, widgets):
     w = widgets()
     w.session(None)
     for odd in (42, None, ["bonjour"], {"text": "bonjour"}):
-        assert texts(w.say(odd)) == [limits.NOT_TEXT]
-    assert conv.WELCOME in texts(w.say("bonjour", 2))
+        assert texts(w.say(odd)) == [bot_texts.NOT_TEXT]
+    assert bot_texts.WELCOME in texts(w.say("bonjour", 2))
 
 
 def test_socketio_metadata_is_kept_only_when_small(bot, widgets):
@@ -463,7 +463,7 @@ def test_socketio_messages_are_rate_limited_too(bot, widgets):
         w.client.emit("user_uttered", {"message": "/browse"})
         time.sleep(0.02)  # one engine.io request each (engine.io takes 16 packets a request at most)
     deadline = time.monotonic() + WAIT
-    while limits.RATE_LIMITED not in texts(w.replies):
+    while bot_texts.RATE_LIMITED not in texts(w.replies):
         assert time.monotonic() < deadline, "no rate limit over socket.io"
         time.sleep(0.1)
 

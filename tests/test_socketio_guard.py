@@ -5,8 +5,7 @@ import time
 import pytest
 import socketio
 
-from bot import conversation as conv
-from bot import screening
+from bot import screening, texts
 
 WAIT = 30
 
@@ -41,8 +40,8 @@ def session(bot_url, web_port):
 
 
 def test_empty_too_long_and_typed_restart(session):
-    assert session("   ") == [screening.EMPTY]
-    assert session("x" * 1500) == [screening.TOO_LONG]
-    assert session("/restart", 2)[:2] == [conv.INVALID_CHOICE, "Votre question concerne quel type d'offre ?"]
+    assert session("   ") == [texts.EMPTY]
+    assert session("x" * 1500) == [texts.too_long(screening.MAX_MESSAGE_CHARS)]
+    assert session("/restart", 2)[:2] == [texts.INVALID_CHOICE, "Votre question concerne quel type d'offre ?"]
     # and the conversation goes on
-    assert session('/browse{"facet_path":"offre=convergence"}') == [conv.LISTING]
+    assert session('/browse{"facet_path":"offre=convergence"}') == [texts.LISTING]

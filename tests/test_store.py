@@ -16,7 +16,9 @@ from actions.actions import ActionAnswerQuestion, ActionFeedback
 from bot import conversation as conv
 from bot import store as store_module
 from bot.knowledge import default_kb
+from bot.matching import DecisionKind
 from bot.store import Store
+from bot.vocabulary import RecordKind, Via
 from maintenance import purge as purge_tool
 from maintenance import report
 from tests.test_actions import run, tracker
@@ -60,6 +62,27 @@ def test_records_land_with_what_the_report_needs_and_nothing_more(store):
     assert question["kind"] == "suggest"
     assert question["candidates"] == [["mes_services_eligibles", 0.4123], ["qhn_cout_certification", 0.2]]
     assert abs(shown["created_at"] - store_module.utcnow()) < timedelta(seconds=30)
+
+
+def test_enum_members_are_stored_as_the_same_plain_strings(store):
+    assert [v.value for v in Via] == ["guide", "free_text", "suggestion"]  # rows already stored keep their meaning
+    assert set(store_module.UNANSWERED_KINDS) == {"suggest", "none"}
+    assert type(store_module._check(Via.GUIDE, tuple(Via))) is str
+    store.record_feedback("c1", "mes_fonctionnalites", True, Via.SUGGESTION)
+    store.record_unanswered("c2", "une question", DecisionKind.NONE, [])
+    store.record(
+        "c3", RecordKind.ANSWER_SHOWN, {"answer_id": "mes_fonctionnalites", "via": "free_text"}
+    )  # a plain string is one of them too
+    with store.engine.connect() as connection:
+        stored = [
+            connection.execute(sa.text(f"SELECT {c} FROM {t}")).scalar_one()
+            for t, c in (("feedback", "via"), ("unanswered", "kind"), ("answers_shown", "via"))
+        ]
+    assert stored == ["suggestion", "none", "free_text"]
+    with pytest.raises(ValueError):
+        store.record_feedback("c4", "mes_fonctionnalites", True, "autre")
+    with pytest.raises(ValueError):
+        store.record_unanswered("c4", "une question", DecisionKind.ANSWER, [])
 
 
 def test_contact_details_typed_by_a_user_are_not_kept(store):
@@ -322,8 +345,10 @@ def test_urls_relative_sqlite_paths_and_tracker_store_config(monkeypatch):
 
 
 def test_replies_carry_their_records():
-    shown = conv.answer(KB, "mes_fonctionnalites", conv.VIA_GUIDE)
-    assert shown.records == [conv.Record("answer_shown", {"answer_id": "mes_fonctionnalites", "via": "guide"})]
+    shown = conv.answer(KB, "mes_fonctionnalites", Via.GUIDE)
+    assert shown.records == [
+        conv.Record(RecordKind.ANSWER_SHOWN, {"answer_id": "mes_fonctionnalites", "via": Via.GUIDE})
+    ]
     unsure = conv.free_text(
         KB,
         [
@@ -335,19 +360,19 @@ def test_replies_carry_their_records():
     )
     assert unsure.records == [
         conv.Record(
-            "unanswered",
+            RecordKind.UNANSWERED,
             {
                 "text": "que contient mon espace santé ?",
-                "kind": "suggest",
+                "kind": DecisionKind.SUGGEST,
                 "candidates": [["mes_fonctionnalites", 0.4], ["mes_donnees_disponibles", 0.35]],
             },
         )
     ]
     sure = conv.free_text(KB, [{"name": "ask_mes_fonctionnalites", "confidence": 0.95}], False, text="fonctions MES")
-    assert [r.kind for r in sure.records] == ["answer_shown"]
+    assert [r.kind for r in sure.records] == [RecordKind.ANSWER_SHOWN]
     thanks = conv.feedback(KB, False, "mes_fonctionnalites", "suggestion", None, None)
     assert thanks.records == [
-        conv.Record("feedback", {"answer_id": "mes_fonctionnalites", "helpful": False, "via": "suggestion"})
+        conv.Record(RecordKind.FEEDBACK, {"answer_id": "mes_fonctionnalites", "helpful": False, "via": Via.SUGGESTION})
     ]
     assert conv.feedback(KB, True, None, None, None, None).records == []  # nothing to rate
 

@@ -25,7 +25,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bot import conversation as conv
-from bot import settings
+from bot import settings, texts
 from bot.knowledge import default_kb
 from ops.serve import wait_http
 from tests.conftest import ROOT, free_port
@@ -273,18 +273,18 @@ def test_page_is_in_french_and_says_what_the_assistant_knows(widget, web_url):
 def test_open_click_through_the_tree_to_an_answer_and_give_feedback(widget):
     assert widget.bot_texts() == []  # nothing is said before the visitor opens the widget
     _open_with_welcome(widget)
-    assert widget.bot_texts()[0] == conv.WELCOME
-    assert widget.replies() == [o.label for o in KB.facets[0].options] + [conv.SKIP_LABEL]
+    assert widget.bot_texts()[0] == texts.WELCOME
+    assert widget.replies() == [o.label for o in KB.facets[0].options] + [texts.SKIP_LABEL]
     assert widget.driver.find_element(By.CSS_SELECTOR, ".rw-launcher").get_attribute("aria-expanded") == "true"
     widget.shot("01-welcome")
 
     before = widget.click_reply("Certifications et labels (QHN, DMN, label e-santé Maisons et Centres de Santé)")
     widget.wait_last_bot(next_step("offre=certifications"), before)
     before = widget.click_reply("QHN")
-    widget.wait_last_bot(conv.LISTING, before)
+    widget.wait_last_bot(texts.LISTING, before)
     answer = KB.answer("qhn_cout_certification")
     before = widget.click_reply(answer.title)
-    widget.wait_last_bot(conv.FEEDBACK_QUESTION, before)
+    widget.wait_last_bot(texts.FEEDBACK_QUESTION, before)
     bubble = widget.answer_bubble(answer)
     shown = widget.shown_text(bubble)
     # the FAQ's lines stay lines: one rendered line break per "\n" of the answer
@@ -310,7 +310,7 @@ def test_open_click_through_the_tree_to_an_answer_and_give_feedback(widget):
         widget.driver.switch_to.window(tabs[0])
 
     before = widget.click_reply("Oui")
-    widget.wait_last_bot(conv.THANKS_YES, before)
+    widget.wait_last_bot(texts.THANKS_YES, before)
     assert "Oui" in widget.user_texts()
     widget.shot("03-feedback-given")
 
@@ -321,9 +321,9 @@ def test_an_answer_keeps_its_list_and_its_link_after_the_list(widget):
     before = widget.click_reply("Référencement Mon espace santé")
     widget.wait_last_bot(next_step("offre=mes"), before)
     before = widget.click_reply("Présentation générale")
-    widget.wait_last_bot(conv.LISTING, before)
+    widget.wait_last_bot(texts.LISTING, before)
     before = widget.click_reply(answer.title)
-    widget.wait_last_bot(conv.FEEDBACK_QUESTION, before)
+    widget.wait_last_bot(texts.FEEDBACK_QUESTION, before)
     bubble = widget.answer_bubble(answer)
     items = [li.text for li in bubble.find_elements(By.CSS_SELECTOR, "ul > li")]
     expected = [line[2:] for line in answer.text.split("\n") if line.startswith("- ")]
@@ -347,12 +347,12 @@ def test_a_typed_question_with_a_typo_gets_its_answer(widget):
     assert "rw-new-message" in widget.driver.switch_to.active_element.get_attribute("class")
     question = "combien coute une certfication QHN ?"
     before = widget.type(question)
-    widget.wait_last_bot(conv.FEEDBACK_QUESTION, before)
+    widget.wait_last_bot(texts.FEEDBACK_QUESTION, before)
     assert widget.user_texts()[-1] == question
     widget.answer_bubble(KB.answer("qhn_cout_certification"))
     assert widget.replies() == ["Oui", "Non"]
     before = widget.click_reply("Non")
-    widget.wait_last_bot(conv.THANKS_NO, before)
+    widget.wait_last_bot(texts.THANKS_NO, before)
     widget.shot("05-typed-question")
 
 
@@ -392,8 +392,8 @@ def test_the_conversation_survives_a_reload(widget):
     assert next_question == next_step("offre=convergence")
     before = widget.type("quelle est la recette de la tarte aux pommes ?")
     widget.wait(lambda d: len(widget.responses()) > before, message="no reply after the reload")
-    widget.wait(lambda d: conv.NOT_FOUND in widget.bot_texts()[before:], message="not the same conversation")
-    assert widget.bot_texts().count(conv.WELCOME) == 1
+    widget.wait(lambda d: texts.NOT_FOUND in widget.bot_texts()[before:], message="not the same conversation")
+    assert widget.bot_texts().count(texts.WELCOME) == 1
 
 
 # --- keyboard, screen readers, phones -------------------------------------------------
@@ -445,7 +445,7 @@ def test_the_widget_works_with_the_keyboard_alone(widget):
     reply = _tab_to(widget, lambda e: e.text == "Oui", shift=True)
     before = len(widget.responses())
     reply.send_keys(" ")
-    widget.wait_last_bot(conv.THANKS_YES, before)
+    widget.wait_last_bot(texts.THANKS_YES, before)
 
 
 def test_page_and_widget_fit_a_phone_screen(widget):
@@ -526,7 +526,7 @@ def test_socketio_channel_refuses_another_origin(bot_url, web_url):
         client.emit("user_uttered", {"message": "/greet", "session_id": confirmed[0]})
         while len(replies) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert [r["text"] for r in replies[:2]] == [conv.WELCOME, FIRST_QUESTION]
+        assert [r["text"] for r in replies[:2]] == [texts.WELCOME, FIRST_QUESTION]
     finally:
         client.disconnect()
 
