@@ -22,6 +22,7 @@ from typing import Iterable, List, Mapping, Optional, Tuple
 
 from bot import aspects, mentions
 from bot.knowledge import Answer, KnowledgeBase
+from bot.vocabulary import TextEnum
 
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 SUGGESTIONS = 3
@@ -41,7 +42,7 @@ class Thresholds:
 THRESHOLDS = Thresholds()
 
 
-class DecisionKind(str, Enum):
+class DecisionKind(TextEnum):
     """Stored as text with the unanswered questions (bot/store.py): the values never change."""
 
     ANSWER = "answer"

@@ -13,14 +13,14 @@ from __future__ import annotations
 from enum import Enum
 
 
-class _Text(str, Enum):
+class TextEnum(str, Enum):
     """str() and "%s" give the value, as format() does (Python 3.10 would give "Via.GUIDE")."""
 
     def __str__(self) -> str:
         return self.value
 
 
-class Via(_Text):
+class Via(TextEnum):
     """How the user reached an answer: a button's `via` entity, a slot, and a column of the
     store's `feedback` and `answers_shown` tables (the values never change)."""
 
@@ -29,7 +29,7 @@ class Via(_Text):
     SUGGESTION = "suggestion"  # a "Vouliez-vous dire… ?" button
 
 
-class RecordKind(_Text):
+class RecordKind(TextEnum):
     """What a `conversation.Record` states, hence which `Store.record_*` writes it."""
 
     ANSWER_SHOWN = "answer_shown"

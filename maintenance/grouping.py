@@ -29,6 +29,8 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import yaml
 
+from bot.matching import DecisionKind
+
 ROOT = Path(__file__).resolve().parents[1]
 NLU_FILE = ROOT / "data" / "nlu.yml"
 
@@ -171,14 +173,16 @@ class Question:
     """One row of the `unanswered` table."""
 
     text: str
-    kind: str  # "suggest" | "none"
+    kind: str  # DecisionKind.SUGGEST or DecisionKind.NONE, as stored
     candidates: Tuple[Tuple[str, float], ...] = ()
     created_at: Optional[datetime] = None
 
     @staticmethod
     def of(row: Mapping) -> "Question":
         candidates = tuple((str(a), float(s)) for a, s in (row.get("candidates") or []))
-        return Question(str(row.get("text") or ""), str(row.get("kind") or "none"), candidates, row.get("created_at"))
+        return Question(
+            str(row.get("text") or ""), str(row.get("kind") or DecisionKind.NONE), candidates, row.get("created_at")
+        )
 
 
 @dataclass(frozen=True)
@@ -398,8 +402,8 @@ class Grouper:
             questions=list(zip(spellings, counts)),
             keys=keys,
             size=len(rows),
-            suggested=sum(q.kind == "suggest" for q in rows),
-            no_candidate=sum(q.kind != "suggest" for q in rows),
+            suggested=sum(q.kind == DecisionKind.SUGGEST for q in rows),
+            no_candidate=sum(q.kind != DecisionKind.SUGGEST for q in rows),
             closest=[],
             first_seen=min(times) if times else None,
             last_seen=max(times) if times else None,

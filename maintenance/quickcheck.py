@@ -22,6 +22,8 @@ from typing import Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 
+from bot.matching import DecisionKind
+
 FOLDS = 5
 OUT_OF_SCOPE = "out_of_scope"
 OUTCOMES = ("juste", "faux", "redemandé", "sans réponse")
@@ -67,13 +69,12 @@ def _outcome(kb, model, texts: Sequence[str], intents: Sequence[str]) -> Dict[st
     for text, intent, row in zip(texts, intents, probabilities):
         ranking = [{"name": classes[i], "confidence": float(row[i])} for i in np.argsort(-row)[:10]]
         decision = matching.decide(kb, ranking, text)
-        kind = getattr(decision.kind, "value", decision.kind)
         expected = kb.answer_for_intent(intent)
         if expected is None:  # out of scope: right when the bot does not answer
-            counts["faux" if kind == "answer" else "juste"] += 1
-        elif kind == "answer":
+            counts["faux" if decision.kind is DecisionKind.ANSWER else "juste"] += 1
+        elif decision.kind is DecisionKind.ANSWER:
             counts["juste" if decision.answer_ids[0] == expected.id else "faux"] += 1
-        elif kind in ("suggest", "browse"):
+        elif decision.kind in (DecisionKind.SUGGEST, DecisionKind.BROWSE):
             counts["redemandé"] += 1
         else:
             counts["sans réponse"] += 1
