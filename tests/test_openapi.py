@@ -22,6 +22,7 @@ import jsonschema
 import pytest
 import yaml
 
+from bot import screening, texts
 from bot.settings import Settings
 from tests.rest_client import new_sender
 
@@ -126,12 +127,34 @@ def test_every_example_fits_its_schema():
     assert count >= 10
 
 
-def test_documented_limits_are_the_settings_defaults():
-    """The figures the file quotes are the defaults of bot/settings.py."""
+def documented_examples(status: int) -> list:
+    media = SPEC["paths"][WEBHOOK]["post"]["responses"][str(status)]["content"]["application/json"]
+    return [example["value"] for example in media["examples"].values()]
+
+
+def test_the_documented_messages_are_the_bots_own():
+    """Each error the REST channel can send (bot/texts.py, with the default limits) is documented
+    under its status, word for word, and nothing else is; so are the 200 replies the guard sends."""
     defaults = Settings()
-    text = SPEC_PATH.read_text(encoding="utf-8")
-    assert f"plus de {defaults.max_body_bytes // 1024} Ko" in text
-    assert f"plus de {defaults.max_json_depth} niveaux" in text
+    errors = {
+        400: {
+            texts.JSON_INVALID,
+            texts.JSON_NOT_OBJECT,
+            texts.json_too_deep(defaults.max_json_depth),
+            texts.SENDER_MISSING,
+            texts.SENDER_NOT_TEXT,
+            texts.sender_malformed(screening.MAX_SENDER_CHARS),
+            texts.MESSAGE_MISSING,
+            texts.MESSAGE_NOT_TEXT,
+        },
+        413: {texts.body_too_large(defaults.max_body_bytes // 1024)},
+        415: {texts.JSON_ONLY},
+        429: {texts.RATE_LIMITED},
+    }
+    for status, expected in errors.items():
+        assert {example["error"] for example in documented_examples(status)} == expected, status
+    replies = {message["text"] for example in documented_examples(200) for message in example}
+    assert {texts.WELCOME, texts.EMPTY, texts.UNAVAILABLE} <= replies
 
 
 # --- the live server ---------------------------------------------------------------------
@@ -165,6 +188,8 @@ def check(reply: Tuple[int, str, Any], path: str, method: str, expected: int) ->
     assert status == expected, f"{method.upper()} {path}: {status} instead of {expected}: {payload}"
     assert media.split(";")[0].strip() == "application/json", f"Content-Type {media!r}"
     jsonschema.validate(payload, schema, cls=jsonschema.Draft202012Validator)
+    if path == WEBHOOK and status != 200:
+        assert payload in documented_examples(status), f"{status}: {payload} is not among the documented examples"
     return payload
 
 
