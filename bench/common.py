@@ -1,49 +1,50 @@
-"""Shared helpers of the benchmark: paths, ports, processes, peak memory, the evaluation set."""
+"""Shared helpers of the benchmark: paths, the evaluation set, peak memory and CPU time, the
+machine; servers are started, awaited and stopped through ops.processes, and spoken to through
+ops.rest_client (their names stay importable from here: env, free_port, send, texts)."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import yaml
 
+from ops.environment import python_env as env
+from ops.processes import Child, free_port, spawn
+from ops.rest_client import first_reply, send, texts
+
+__all__ = [  # env, free_port, send and texts: from ops, for the benchmark's modules
+    "EVALUATION",
+    "HELDOUT",
+    "NLU_FILE",
+    "PYTHON",
+    "ROOT",
+    "Question",
+    "Server",
+    "children",
+    "cmdline",
+    "cpu_seconds",
+    "env",
+    "evaluation_set",
+    "free_port",
+    "log",
+    "machine",
+    "peak_rss_mb",
+    "send",
+    "start",
+    "texts",
+    "training_examples",
+]
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 EVALUATION = ROOT / "bench" / "data" / "evaluation.yml"  # the benchmark's own set: never trained or tuned on
 HELDOUT = ROOT / "tests" / "data" / "heldout.yml"  # the tests' set: the answer thresholds were chosen on it
 NLU_FILE = ROOT / "data" / "nlu.yml"
-
-
-def env(**extra: str) -> Dict[str, str]:
-    """The environment of every process the benchmark starts."""
-    values = dict(os.environ)
-    values.update(
-        {
-            "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "PYTHONWARNINGS": "ignore",
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-        }
-    )
-    values.update(extra)
-    return values
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def log(message: str) -> None:
@@ -92,22 +93,6 @@ def training_examples() -> Dict[str, List[str]]:
         ]
         examples.setdefault(block["intent"], []).extend(lines)
     return examples
-
-
-# --- REST --------------------------------------------------------------------------------
-
-
-def send(base_url: str, sender: str, message: str, timeout: float = 60) -> List[dict]:
-    body = json.dumps({"sender": sender, "message": message}).encode("utf-8")
-    request = urllib.request.Request(
-        f"{base_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read().decode("utf-8"))
-
-
-def texts(replies: List[dict]) -> str:
-    return "\n".join(r.get("text") or "" for r in replies)
 
 
 # --- processes ---------------------------------------------------------------------------
@@ -179,12 +164,19 @@ class Server:
     """A started server: its process (group leader), base URL, log and start-up figures."""
 
     name: str
-    process: subprocess.Popen
+    child: Child
     url: str
-    log_path: Path
     started_at: float
     first_answer_s: Optional[float] = None
     pids: Dict[str, int] = field(default_factory=dict)  # role -> pid, for peak memory
+
+    @property
+    def process(self):
+        return self.child.process
+
+    @property
+    def log_path(self) -> Path:
+        return self.child.log_path
 
     def cpu(self) -> Dict[str, Optional[float]]:
         return {role: cpu_seconds(pid) for role, pid in self.pids.items()}
@@ -193,13 +185,7 @@ class Server:
         return {role: peak_rss_mb(pid) for role, pid in self.pids.items()}
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        self.child.stop(timeout=40)
 
 
 def start(
@@ -214,25 +200,14 @@ def start(
 ) -> Server:
     """Start a server in its own process group and wait for its first non-empty REST reply."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w") as handle:
-        started = time.monotonic()
-        process = subprocess.Popen(
-            command, cwd=cwd, env=environ, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server(name, process, url, log_path, started)
-    deadline = started + timeout
-    sender = f"bench-warmup-{os.getpid()}-{name}"
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} stopped during start-up (exit {process.returncode}): see {log_path}")
-        try:
-            if send(url, sender, first_message, timeout=30):
-                server.first_answer_s = time.monotonic() - started
-                break
-        except (urllib.error.URLError, ConnectionError, OSError, ValueError):
-            pass
-        if time.monotonic() > deadline:
-            server.stop()
-            raise RuntimeError(f"{name} gave no answer within {timeout:.0f} s: see {log_path}")
-        time.sleep(0.25)
-    return server
+    log_path.write_text("")
+    started = time.monotonic()
+    server = Server(name, spawn(name, command, log_path, environ, cwd), url, started)
+    if first_reply(url, timeout, server.child, first_message, pause=0.25, request_timeout=30):
+        server.first_answer_s = time.monotonic() - started
+        return server
+    code = server.process.poll()
+    server.stop()
+    if code is not None:
+        raise RuntimeError(f"{name} stopped during start-up (exit {code}): see {log_path}")
+    raise RuntimeError(f"{name} gave no answer within {timeout:.0f} s: see {log_path}")

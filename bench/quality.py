@@ -13,13 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
-from bench.common import Question, send, texts
-from bot.knowledge import default_kb
-
-
-def shown_answers(reply_text: str) -> List[str]:
-    """Ids of the FAQ answers whose text appears verbatim in a reply."""
-    return [a.id for a in default_kb().answers if a.text in reply_text]
+from bench.common import Question
+from ops.rest_client import answers_shown, send, texts
 
 
 @dataclass
@@ -74,8 +69,8 @@ def score_rest(system: str, base_url: str, questions: Sequence[Question], worker
     """First reply of a fresh conversation per question, over the REST channel."""
 
     def ask(question: Question) -> Outcome:
-        reply = texts(send(base_url, f"bench-quality-{uuid.uuid4().hex}", question.text))
-        return Outcome(question, shown_answers(reply), reply)
+        replies = send(base_url, f"bench-quality-{uuid.uuid4().hex}", question.text)
+        return Outcome(question, answers_shown(replies), texts(replies))
 
     with ThreadPoolExecutor(workers) as pool:
         return Score(system, list(pool.map(ask, questions)))

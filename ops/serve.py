@@ -8,6 +8,9 @@ SIGTERM) stops both processes cleanly. The Rasa HTTP API stays off: only the cha
 Every server listens on 127.0.0.1 unless `--host` says otherwise (the action server always does),
 and the action server answers only Rasa: a secret drawn at each start (or FAQ_ACTION_TOKEN, for an
 action server started elsewhere) is the `token` of Rasa's action endpoint (addons/action_server.py).
+
+The terminal shows the steps, the addresses once ready and the servers' real problems; every line
+the servers print goes to the full log, var/serve.log unless `--log` says otherwise (ops/console.py).
 """
 
 from __future__ import annotations
@@ -16,24 +19,26 @@ import argparse
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import List, Optional
 
 import yaml
-from sqlalchemy.engine import make_url
 
 from bot import settings, store
+from ops.console import Console, without_password
+from ops.environment import python_env
+from ops.processes import Child, spawn, stop_all, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
+LOG = VAR / "serve.log"
+MODEL = ROOT / "models" / "faq.tar.gz"
 RASA_CLI = "addons.cli"  # Rasa's command line with two speed fixes (see that module)
 ACTION_SERVER = "addons.action_server"  # rasa_sdk on loopback, for callers with the token
 TOKEN_ENV = "FAQ_ACTION_TOKEN"
+PYTHON = sys.executable
 
 
 def action_token() -> str:
@@ -41,13 +46,13 @@ def action_token() -> str:
     return settings.current().action_token or secrets.token_urlsafe(32)
 
 
-def _env() -> dict:
-    env = dict(os.environ)
-    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.setdefault("PYTHONWARNINGS", "ignore")
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
+def command(
+    port: int, actions_port: int, web_port: Optional[int] = None, log: Optional[Path] = None, shell: bool = False
+) -> List[str]:
+    """The command line of this launcher on the given ports (the tests start the assistant with it)."""
+    line = [PYTHON, "-m", "ops.serve", "--port", str(port), "--actions-port", str(actions_port)]
+    line += ["--web-port", str(web_port)] if web_port else []
+    return line + (["--log", str(log)] if log else []) + (["--shell"] if shell else [])
 
 
 def runtime_endpoints(actions_url: str, folder: Path = VAR, token: Optional[str] = None) -> Path:
@@ -70,38 +75,17 @@ def runtime_endpoints(actions_url: str, folder: Path = VAR, token: Optional[str]
     return path
 
 
-def _safe(url: str) -> str:
-    """A database URL without its password, for the console."""
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return True
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(0.5)
-    return False
-
-
-def _stop(processes: List[subprocess.Popen]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+def _shown(path: Path) -> str:
+    """`path` as the person typed it would: relative to the current folder when under it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", default=str(ROOT / "models" / "faq.tar.gz"))
+    parser.add_argument("--model", default=str(MODEL))
     parser.add_argument(
         "--host",
         default="127.0.0.1",
@@ -111,114 +95,94 @@ def main(argv=None) -> int:
     parser.add_argument("--actions-port", type=int, default=5055)
     parser.add_argument("--web-port", type=int, default=8080, help="web page with the chat widget")
     parser.add_argument("--shell", action="store_true", help="Rasa's terminal shell instead of the server")
+    parser.add_argument("--log", default=str(LOG), help="full log of the servers (the terminal shows the essentials)")
     args = parser.parse_args(argv)
 
     if not Path(args.model).exists():
         print(f"Modèle introuvable : {args.model}. Lancez `make train`.", file=sys.stderr)
         return 2
-    env = _env()
+    console = Console(Path(args.log))
+    try:
+        return _serve(args, console)
+    finally:
+        console.close()
+
+
+def _serve(args: argparse.Namespace, console: Console) -> int:
+    env = python_env()
     try:
         store.Store(store.store_url()).dispose()  # creates the tables; fails now rather than mid-conversation
     except Exception as error:
-        print(f"Base des retours inaccessible ({_safe(store.store_url())}) : {error}", file=sys.stderr)
+        console.error(f"Base des retours inaccessible ({without_password(store.store_url())}) : {error}")
         return 1
-    print(f"Retours et questions sans réponse : {_safe(store.store_url())}", flush=True)
+    console.say(f"Retours et questions sans réponse : {without_password(store.store_url())}")
+    console.say(f"Journal complet des serveurs : {_shown(console.log_path)}")
     actions_url = settings.current().action_server_url or f"http://127.0.0.1:{args.actions_port}/webhook"
     token = action_token()
     endpoints = runtime_endpoints(actions_url, token=token)
-    python = sys.executable
-    processes: List[subprocess.Popen] = []
+    children: List[Child] = []
+
+    def start(name: str, arguments: List[str], child_env: dict, interactive: bool = False) -> Child:
+        """One server: its output through the console; stopped with the others."""
+        child = spawn(
+            name,
+            [PYTHON, "-m", *arguments],
+            console.log_path,
+            child_env,
+            ROOT,
+            relay=console.relay(),
+            interactive=interactive,
+        )
+        children.append(child)
+        return child
 
     def on_signal(signum, _frame):
-        _stop(processes)
+        stop_all(children, 15)
         endpoints.unlink(missing_ok=True)
         sys.exit(128 + signum)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        processes.append(
-            subprocess.Popen(
-                [
-                    python,
-                    "-m",
-                    ACTION_SERVER,
-                    "--host",
-                    "127.0.0.1",
-                    "--actions",
-                    "actions",
-                    "--port",
-                    str(args.actions_port),
-                ],
-                cwd=ROOT,
-                env={**env, TOKEN_ENV: token},
-            )
+        console.say("Démarrage du serveur d'actions…")
+        actions = start(
+            "actions",
+            [ACTION_SERVER, "--host", "127.0.0.1", "--actions", "actions", "--port", str(args.actions_port)],
+            {**env, TOKEN_ENV: token},
         )
-        if not wait_http(f"http://127.0.0.1:{args.actions_port}/health", 60, processes[0]):
-            print("Le serveur d'actions n'a pas démarré.", file=sys.stderr)
+        if not wait_http(f"http://127.0.0.1:{args.actions_port}/health", 60, actions):
+            actions.drain()
+            console.error("Le serveur d'actions n'a pas démarré.")
             return 1
         if not args.shell:
-            processes.append(
-                subprocess.Popen(
-                    [
-                        python,
-                        "-m",
-                        "ops.web.server",
-                        "--host",
-                        args.host,
-                        "--port",
-                        str(args.web_port),
-                        "--socket-port",
-                        str(args.port),
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                )
-            )
+            web = ["ops.web.server", "--host", args.host, "--port", str(args.web_port), "--socket-port", str(args.port)]
+            start("web", web, env)
         origins = settings.current().origins(args.web_port)
         env["FAQ_WEB_ORIGINS"] = ",".join(origins)  # read by addons.socketio_channel (socket.io)
         common = ["--model", args.model, "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")]
+        where = ["--interface", args.host, "--port", str(args.port)]
+        console.say(f"Chargement du modèle {_shown(Path(args.model))} (une minute environ)…")
         if args.shell:
-            shell = subprocess.Popen(
-                [python, "-m", RASA_CLI, "shell", *common, "--interface", args.host, "--port", str(args.port)],
-                cwd=ROOT,
-                env=env,
-            )
-            processes.insert(0, shell)
-            return shell.wait()
-        rasa = subprocess.Popen(
-            [
-                python,
-                "-m",
-                RASA_CLI,
-                "run",
-                *common,
-                "--interface",
-                args.host,
-                "--port",
-                str(args.port),
-                "--cors",
-                *origins,
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        processes.insert(0, rasa)
+            # stdin and stdout stay the terminal's: the conversation; its log lines go through the console
+            shell = start("rasa", [RASA_CLI, "shell", *common, *where], env, interactive=True)
+            return shell.process.wait()
+        rasa = start("rasa", [RASA_CLI, "run", *common, *where, "--cors", *origins], env)
         if wait_http(f"http://127.0.0.1:{args.port}/", 300, rasa):
-            print(
-                f"Assistant prêt : REST sur http://{args.host}:{args.port}/webhooks/rest/webhook (Ctrl-C pour arrêter)",
-                flush=True,
+            console.say(
+                f"Assistant prêt : REST sur http://{args.host}:{args.port}/webhooks/rest/webhook (Ctrl-C pour arrêter)"
             )
-            print(
-                f"Page web de l'assistant : http://localhost:{args.web_port}/ (origines acceptées : {', '.join(origins)})",
-                flush=True,
+            console.say(
+                f"Page web de l'assistant : http://localhost:{args.web_port}/ (origines acceptées : {', '.join(origins)})"
             )
-        while all(p.poll() is None for p in processes):
+        while all(child.alive() for child in children):
             time.sleep(0.5)
-        print("Un des serveurs s'est arrêté ; arrêt de l'autre.", file=sys.stderr)
+        for child in children:
+            child.drain()
+        stopped = ", ".join(child.name for child in children if not child.alive())
+        console.error(f"Un des serveurs s'est arrêté ({stopped}) ; arrêt des autres. Voir {_shown(console.log_path)}")
         return 1
     finally:
-        _stop(processes)
+        stop_all(children, 15)
         endpoints.unlink(missing_ok=True)
 
 

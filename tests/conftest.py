@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
+from typing import Optional, Tuple
 
 import pytest
 
-from ops.serve import wait_http
-from tests.rest_client import new_sender, send
+from ops import serve
+from ops.environment import python_env
+from ops.processes import Child, free_port, spawn
+from ops.rest_client import first_reply
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "faq.tar.gz"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -44,53 +37,30 @@ def tmp_databases(tmp_path_factory):
             os.environ[name] = value
 
 
-def start_bot(log_path: Path, env: dict = None, web_port: int = None):
-    """`ops.serve` on free ports; returns (process, base URL) once a first reply came back."""
-    port, actions_port, web_port = free_port(), free_port(), web_port or free_port()
-    log = open(log_path, "a")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ops.serve",
-            "--port",
-            str(port),
-            "--actions-port",
-            str(actions_port),
-            "--web-port",
-            str(web_port),
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-    )
-    log.close()
+def start_bot(
+    log_path: Path,
+    env: Optional[dict] = None,
+    web_port: Optional[int] = None,
+    port: Optional[int] = None,
+    actions_port: Optional[int] = None,
+) -> Tuple[Child, str]:
+    """`ops.serve` on free ports (or those given), its full log in `log_path`; (process, base URL)
+    once a first reply came back."""
+    port, actions_port, web_port = port or free_port(), actions_port or free_port(), web_port or free_port()
+    command = serve.command(port, actions_port, web_port, log=log_path)
+    child = spawn("assistant", command, log_path, python_env(**(env or {})), ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
-        assert wait_http(url + "/", 300, process), f"the Rasa server did not start: see {log_path}"
-        # the first message warms the model up
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                send(url, new_sender(), "bonjour")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(1)
+        # the first message also warms the model up
+        assert first_reply(url, 360, child, pause=1), f"the Rasa server did not start: see {log_path}"
     except BaseException:
-        stop_bot(process)
+        stop_bot(child)
         raise
-    return process, url
+    return child, url
 
 
-def stop_bot(process) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+def stop_bot(child: Child) -> None:
+    child.stop(30)
 
 
 @pytest.fixture(scope="session")

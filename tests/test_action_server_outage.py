@@ -1,9 +1,7 @@
 """The action server down or slow: a quick French message, and the conversation goes on after."""
 
 import http.server
-import os
 import secrets
-import subprocess
 import sys
 import threading
 import time
@@ -13,9 +11,11 @@ import pytest
 
 from bot import texts as bot_texts
 from bot.knowledge import default_kb
-from ops.serve import ACTION_SERVER, TOKEN_ENV, wait_http
-from tests.conftest import ROOT, free_port, start_bot, stop_bot
-from tests.rest_client import new_sender, send, texts
+from ops.environment import python_env
+from ops.processes import free_port, spawn, wait_http
+from ops.rest_client import new_sender, send, texts
+from ops.serve import ACTION_SERVER, TOKEN_ENV
+from tests.conftest import ROOT, start_bot, stop_bot
 
 KB = default_kb()
 
@@ -70,12 +70,14 @@ class ActionProxy:
 @pytest.fixture(scope="module")
 def outage_bot(output_dir):
     actions_port, token = free_port(), secrets.token_urlsafe(32)  # an action server started on its own
-    actions = subprocess.Popen(
+    actions_log = output_dir / "outage-actions.log"
+    actions_log.write_text("")
+    actions = spawn(
+        "actions",
         [sys.executable, "-m", ACTION_SERVER, "--actions", "actions", "--port", str(actions_port)],
-        cwd=ROOT,
-        stdout=open(output_dir / "outage-actions.log", "w"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, TOKEN_ENV: token},
+        actions_log,
+        python_env(**{TOKEN_ENV: token}),
+        ROOT,
     )
     assert wait_http(f"http://127.0.0.1:{actions_port}/health", 120, actions)
     proxy = ActionProxy(f"http://127.0.0.1:{actions_port}/webhook")
@@ -88,8 +90,7 @@ def outage_bot(output_dir):
     finally:
         stop_bot(process)
         proxy.stop()
-        actions.terminate()
-        actions.wait(timeout=30)
+        actions.stop()
 
 
 def test_action_server_down_then_back(outage_bot):

@@ -11,7 +11,7 @@ import pytest
 from bot import store
 from bot import texts as bot_texts
 from bot.knowledge import default_kb
-from tests.rest_client import answers_shown, buttons, new_sender, send, texts
+from ops.rest_client import answers_shown, buttons, new_sender, send, texts
 
 KB = default_kb()
 

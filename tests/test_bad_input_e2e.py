@@ -1,27 +1,21 @@
 """Bad input over the REST channel of the running bot: clear French answers, no 5xx."""
 
 import json
-import urllib.error
-import urllib.request
 
 import pytest
 
 from bot import screening
 from bot import texts as bot_texts
 from bot.knowledge import default_kb
-from tests.rest_client import new_sender, send, texts
+from ops.rest_client import new_sender, post, send, texts
 
 KB = default_kb()
 FIRST_QUESTION = KB.facets[0].question
 
 
 def post_raw(url, body: bytes, content_type="application/json"):
-    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+    response = post(url, body, content_type)
+    return response.status, response.body
 
 
 @pytest.mark.parametrize(

@@ -26,10 +26,13 @@ from typing import Callable, List, Optional, Tuple
 import pytest
 import sqlalchemy as sa
 
+from addons import lock_store
 from bot import store as store_module
 from bot import texts
-from ops.cluster import lock_store, nginx
+from ops.cluster import nginx
 from ops.cluster.run import ENDPOINTS, Cluster, Settings
+from ops.processes import free_port
+from ops.rest_client import exchange, post
 from tests.conftest import MODEL, ROOT
 
 GUIDED_COST = '/ask_qhn_cout_certification{"via":"guide"}'
@@ -38,16 +41,11 @@ GUIDED_COST = '/ask_qhn_cout_certification{"via":"guide"}'
 # --- a REST client that also reads which replica answered ---------------------------------
 
 
-def post(base_url: str, sender: str, message: str, timeout: float = 60) -> Tuple[List[dict], str]:
+def post_message(base_url: str, sender: str, message: str, timeout: float = 60) -> Tuple[List[dict], str]:
     """(replies, replica address) for one message through nginx."""
-    body = json.dumps({"sender": sender, "message": message}).encode("utf-8")
-    request = urllib.request.Request(
-        f"{base_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        # after a failover nginx lists every replica it tried: the last one answered
-        upstream = response.headers["X-Upstream"].split(",")[-1].strip()
-        return json.loads(response.read().decode("utf-8")), upstream
+    replies, headers = exchange(base_url, sender, message, timeout)
+    # after a failover nginx lists every replica it tried: the last one answered
+    return replies, headers["X-Upstream"].split(",")[-1].strip()
 
 
 class Conversation:
@@ -60,7 +58,7 @@ class Conversation:
         self.answer_id: Optional[str] = None
 
     def say(self, message: str) -> List[dict]:
-        replies, upstream = post(self.base_url, self.sender, message)
+        replies, upstream = post_message(self.base_url, self.sender, message)
         self.sent.append(message)
         self.upstreams.append(upstream)
         assert replies, f"no reply to {message!r}"
@@ -288,8 +286,6 @@ def test_nginx_defaults_hide_replicas_ignore_forged_addresses_and_limit_rates(tm
     """The load balancer as configured by default (real nginx, stand-in replicas): no internal
     address in the responses, the sticky replica and the rate limit key on the TCP peer whatever
     X-Forwarded-For a client writes, and the (N+1)th message of a minute gets 429 in French."""
-    from ops.processes import free_port
-
     replicas = [Upstream() for _ in range(4)]
     balancer = nginx.Nginx(
         tmp_path,
@@ -304,16 +300,12 @@ def test_nginx_defaults_hide_replicas_ignore_forged_addresses_and_limit_rates(tm
     try:
 
         def call(path, forged, body=None):
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{balancer.port}{path}",
-                data=body,
-                headers={"X-Forwarded-For": forged, "Content-Type": "application/json"},
+            method = "GET" if body is None else "POST"
+            headers = {"X-Forwarded-For": forged}
+            response = post(
+                f"http://127.0.0.1:{balancer.port}", body, headers=headers, path=path, timeout=10, method=method
             )
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    return response.status, dict(response.headers), json.loads(response.read())
-            except urllib.error.HTTPError as error:
-                return error.code, dict(error.headers), json.loads(error.read())
+            return response.status, dict(response.headers), response.body
 
         sticky = [call("/socket.io/?EIO=4", f"203.0.113.{n}") for n in range(1, 13)]
         assert all(status == 200 for status, _, _ in sticky)
@@ -370,7 +362,7 @@ def test_one_conversation_is_never_handled_by_two_replicas_at_once(cluster, data
 
     def send(message: str) -> Tuple[List[dict], str]:
         start.wait()
-        return post(cluster.url, sender, message)
+        return post_message(cluster.url, sender, message)
 
     with ThreadPoolExecutor(len(messages)) as pool:
         answered = list(pool.map(send, messages))
@@ -450,14 +442,8 @@ def test_action_servers_answer_only_the_replicas(cluster):
     for port in cluster.action_ports:
         assert listening_addresses(port) == {"127.0.0.1"}
     for port in (*cluster.action_ports, cluster.actions_lb_port):
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/webhook",
-            data=json.dumps(forged_call(uuid.uuid4().hex)).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=30)
-        assert refused.value.code == 401
+        forged = post(f"http://127.0.0.1:{port}", forged_call(uuid.uuid4().hex), path="/webhook")
+        assert forged.status == 401
     # the replicas have it: a conversation through nginx reaches an answer
     talk = Conversation(cluster.url, 3)
     assert talk.walk_to_an_answer()[-1]["text"] == texts.FEEDBACK_QUESTION and talk.answer_id

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot import texts as bot_texts
 from bot.knowledge import default_kb
-from tests.rest_client import answers_shown, click, new_sender, send, texts
+from ops.rest_client import answers_shown, click, new_sender, send, texts
 
 KB = default_kb()
 

@@ -3,8 +3,6 @@
 import json
 import random
 import re
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from hypothesis import HealthCheck, given, settings
@@ -12,20 +10,11 @@ from hypothesis import strategies as st
 
 from bot import texts as bot_texts
 from bot.knowledge import default_kb
-from tests.rest_client import new_sender, send, texts
+from ops.rest_client import new_sender, post, send, texts
 
 KB = default_kb()
 INTENT_NAMES = ["browse", "affirm", "deny", "greet", "restart", "ask_qhn_cout_certification", "zzz", ""]
 ENTITY_KEYS = ["facet_path", "answer_id", "via", "x", ""]
-
-
-def post(url, body: bytes, content_type: str = "application/json"):
-    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 payloads = st.builds(
@@ -91,7 +80,7 @@ def test_fuzz_no_server_error_and_the_bot_still_answers(bot_url, output_dir):
     @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(bodies, content_types)
     def one(body, content_type):
-        status = post(bot_url, body.encode("utf-8", errors="surrogatepass"), content_type)
+        status = post(bot_url, body.encode("utf-8", errors="surrogatepass"), content_type).status
         statuses.append(status)
         assert status < 500, (content_type, body[:200])
 

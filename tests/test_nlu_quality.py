@@ -15,7 +15,7 @@ import yaml
 
 from bot import texts
 from bot.knowledge import default_kb
-from tests.rest_client import answers_shown, new_sender, send
+from ops.rest_client import answers_shown, new_sender, send
 
 KB = default_kb()
 HELDOUT = Path(__file__).parent / "data" / "heldout.yml"

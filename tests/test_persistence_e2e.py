@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from bot import store as store_module
 from bot import texts as bot_texts
 from bot.knowledge import default_kb
+from ops.rest_client import click, new_sender, send, texts
 from tests.conftest import MODEL, ROOT, start_bot, stop_bot
-from tests.rest_client import click, new_sender, send, texts
 
 KB = default_kb()
 COST = "qhn_cout_certification"

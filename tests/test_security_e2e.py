@@ -9,11 +9,9 @@ not spill into another.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -28,8 +26,10 @@ from bot import limits
 from bot import store as store_module
 from bot import texts as bot_texts
 from bot.knowledge import default_kb
-from ops.serve import wait_http
-from tests.conftest import MODEL, ROOT, free_port, stop_bot
+from ops import serve
+from ops.processes import free_port, spawn
+from ops.rest_client import post
+from tests.conftest import MODEL, ROOT, start_bot, stop_bot
 
 KB = default_kb()
 COST = "qhn_cout_certification"
@@ -44,40 +44,15 @@ class SecureBot:
         self.store_url = f"sqlite:///{folder / 'faq.db'}"
         self.tracker_path = folder / "tracker.db"
         env = {
-            "PYTHONUNBUFFERED": "1",
             store_module.STORE_URL_ENV: self.store_url,
             store_module.TRACKER_URL_ENV: f"sqlite:///{self.tracker_path}",
             "FAQ_RATE_PER_ADDRESS": str(limits.Settings().per_address),
             "FAQ_RATE_PER_CONVERSATION": str(limits.Settings().per_conversation),
             "FAQ_TRUSTED_PROXIES": "1",
         }
-        with open(log_path, "w") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "ops.serve",
-                    "--port",
-                    str(self.port),
-                    "--actions-port",
-                    str(self.actions_port),
-                    "--web-port",
-                    str(self.web_port),
-                ],
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **env},
-            )
-        self.url = f"http://127.0.0.1:{self.port}"
+        log_path.write_text("")
+        self.process, self.url = start_bot(log_path, env, self.web_port, self.port, self.actions_port)
         self.web_url = f"http://localhost:{self.web_port}"
-        if not wait_http(self.url + "/", 300, self.process):
-            stop_bot(self.process)
-            raise AssertionError(f"the Rasa server did not start: see {log_path}")
-        deadline = time.monotonic() + 60
-        while self.post({"sender": uuid.uuid4().hex, "message": "bonjour"})[0] != 200:
-            assert time.monotonic() < deadline, "no first reply"
-            time.sleep(1)
 
     def post(
         self,
@@ -88,15 +63,8 @@ class SecureBot:
         timeout: float = 30,
     ):
         """(status, decoded JSON body) of one POST; `body` a dict (JSON) or bytes."""
-        data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
-        request = urllib.request.Request(
-            self.url + path, data=data, headers={"Content-Type": content_type, "X-Forwarded-For": address}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+        response = post(self.url, body, content_type, {"X-Forwarded-For": address}, path, timeout)
+        return response.status, response.body
 
     def say(self, sender: str, message: str, address: str = "192.0.2.250") -> List[dict]:
         status, replies = self.post({"sender": sender, "message": message}, address=address)
@@ -158,19 +126,19 @@ def test_every_server_listens_on_loopback_only(bot):
 def test_make_shell_serves_on_loopback_only(output_dir):
     """`make shell` (ops.serve --shell) used to start its Rasa server on 0.0.0.0:5005."""
     port, actions_port = free_port(), free_port()
-    with open(output_dir / "security-shell.log", "w") as log:
-        shell = subprocess.Popen(
-            [sys.executable, "-m", "ops.serve", "--shell", "--port", str(port), "--actions-port", str(actions_port)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ},
-        )
+    log_path = output_dir / "security-shell.log"
+    log_path.write_text("")
+    shell = spawn(
+        "shell",
+        serve.command(port, actions_port, log=log_path, shell=True),
+        log_path,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 300
         while not listening_addresses(port):
-            assert shell.poll() is None, "the shell stopped: see test-output/security-shell.log"
+            assert shell.alive(), "the shell stopped: see test-output/security-shell.log"
             assert time.monotonic() < deadline, f"nothing listens on port {port}"
             time.sleep(1)
         assert listening_addresses(port) == {"127.0.0.1"}
@@ -207,13 +175,8 @@ def forged_call(sender: str) -> dict:
 def test_the_action_server_refuses_calls_without_the_secret(bot):
     sender = uuid.uuid4().hex
     actions = f"http://127.0.0.1:{bot.actions_port}"
-    for url in (f"{actions}/webhook", f"{actions}/webhook?token=guessed-token-0123456789"):
-        request = urllib.request.Request(
-            url, data=json.dumps(forged_call(sender)).encode(), headers={"Content-Type": "application/json"}
-        )
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=30)
-        assert refused.value.code == 401
+    for path in ("/webhook", "/webhook?token=guessed-token-0123456789"):
+        assert post(actions, forged_call(sender), path=path).status == 401
     assert bot.rows(store_module.feedback, sender) == []  # nothing written
     # Rasa has the secret: the real conversation goes on
     replies = bot.say(sender, f'/ask_{COST}{{"via":"guide"}}')

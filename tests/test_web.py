@@ -7,8 +7,8 @@ fixture on free ports. Screenshots of the key steps go to test-output/web/.
 from __future__ import annotations
 
 import json
+import os
 import re
-import subprocess
 import sys
 import time
 import urllib.request
@@ -27,8 +27,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bot import conversation as conv
 from bot import settings, texts
 from bot.knowledge import default_kb
-from ops.serve import wait_http
-from tests.conftest import ROOT, free_port
+from ops.processes import free_port, spawn, wait_http
+from ops.rest_client import post
+from tests.conftest import ROOT
 
 KB = default_kb()
 CHROMIUM = "/usr/bin/chromium"
@@ -483,13 +484,11 @@ def test_page_and_widget_fit_a_phone_screen(widget):
 
 
 def _rest(bot_url: str, origin: str, method: str = "POST"):
-    body = json.dumps({"sender": "origin-check", "message": "bonjour"}).encode() if method == "POST" else None
-    headers = {"Origin": origin, "Content-Type": "application/json"}
+    body = {"sender": "origin-check", "message": "bonjour"} if method == "POST" else None
+    headers = {"Origin": origin}
     if method == "OPTIONS":
         headers.update({"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
-    request = urllib.request.Request(f"{bot_url}/webhooks/rest/webhook", data=body, headers=headers, method=method)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return response.headers
+    return post(bot_url, body, headers=headers, method=method).headers
 
 
 def test_rest_channel_allows_the_page_origin_only(bot_url, web_url):
@@ -535,11 +534,11 @@ def test_the_widget_on_a_page_of_another_origin_gets_no_conversation(browser, bo
     """The same page served from a port that is not in the allowed list."""
     port = free_port()
     bot_port = bot_url.rsplit(":", 1)[1]
-    server = subprocess.Popen(
+    server = spawn(
+        "web",
         [sys.executable, "-m", "ops.web.server", "--port", str(port), "--socket-port", bot_port],
+        Path(os.devnull),
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
     try:
         url = f"http://localhost:{port}"
@@ -551,8 +550,7 @@ def test_the_widget_on_a_page_of_another_origin_gets_no_conversation(browser, bo
         assert widget.driver.find_element(By.CSS_SELECTOR, ".rw-loading").text == "Connexion à l'assistant…"
         widget.shot("11-other-origin-refused")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop(10)
 
 
 def test_allowed_origins_are_configurable(monkeypatch):

@@ -17,12 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
 import signal
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -32,7 +30,10 @@ from bot import store
 from ops.cluster.nginx import Nginx
 from ops.cluster.postgres import Postgres
 from ops.cluster.redis_server import Redis
-from ops.processes import Child, free_port, http_ok, spawn, stop_all, wait_until
+from ops.console import without_password
+from ops.environment import python_env
+from ops.processes import Child, free_port, spawn, stop_all, wait_http
+from ops.rest_client import first_reply
 from ops.serve import ACTION_SERVER, RASA_CLI, TOKEN_ENV, action_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,20 +111,6 @@ class Cluster:
 
     # --- start -------------------------------------------------------------------------
 
-    def _env(self, **extra: str) -> Dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            {
-                "RASA_TELEMETRY_ENABLED": "false",
-                "TF_CPP_MIN_LOG_LEVEL": "2",
-                "PYTHONWARNINGS": "ignore",
-                "PYTHONUNBUFFERED": "1",
-                "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-            }
-        )
-        env.update(extra)
-        return env
-
     def _model(self) -> Path:
         """One copy of the model for all replicas: a retraining meanwhile cannot mix two models."""
         source = Path(self.settings.model)
@@ -168,7 +155,7 @@ class Cluster:
         self.children.append(self.infrastructure["nginx"])
 
     def _start_actions(self) -> None:
-        env = self._env(**{store.STORE_URL_ENV: self.store_url, TOKEN_ENV: self.action_token})
+        env = python_env(**{store.STORE_URL_ENV: self.store_url, TOKEN_ENV: self.action_token})
         for index, port in enumerate(self.action_ports, 1):
             child = spawn(
                 f"actions-{index}",
@@ -193,17 +180,17 @@ class Cluster:
                 str(self.port),
             ],
             self.logs / "web.log",
-            self._env(FAQ_WEB_ORIGINS=",".join(self.origins)),
+            python_env(FAQ_WEB_ORIGINS=",".join(self.origins)),
             ROOT,
         )
         self.children.append(web)
         for child, port in zip(self.action_children, self.action_ports):
-            if not wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/health"), 120, child):
+            if not wait_http(f"http://127.0.0.1:{port}/health", 120, child):
                 raise RuntimeError(f"Le serveur d'actions {child.name} n'a pas démarré :\n{child.tail()}")
 
     def replica_env(self) -> Dict[str, str]:
         """Everything deploy/endpoints.cluster.yml and Rasa read, for one replica."""
-        return self._env(
+        return python_env(
             **self.postgres.env(),
             **self.redis.env(),
             FAQ_ACTION_SERVER_URL=f"http://127.0.0.1:{self.actions_lb_port}/webhook",
@@ -249,18 +236,9 @@ class Cluster:
             self.replicas.append(Replica(index, port, child))
         deadline = time.monotonic() + self.settings.start_timeout
         for replica in self.replicas:
-            if not wait_until(lambda: self._warm(replica), max(1.0, deadline - time.monotonic()), replica.child, 1):
+            # up and answering: a first message loads what Rasa loads lazily
+            if not first_reply(replica.url, max(1.0, deadline - time.monotonic()), replica.child, pause=1):
                 raise RuntimeError(f"La réplique Rasa {replica.index} n'a pas démarré :\n{replica.child.tail()}")
-
-    @staticmethod
-    def _warm(replica: Replica) -> bool:
-        """Up and answering: a first message loads what Rasa loads lazily."""
-        body = json.dumps({"sender": f"warmup-{secrets.token_hex(8)}", "message": "bonjour"}).encode()
-        request = urllib.request.Request(
-            f"{replica.url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status == 200 and bool(json.loads(response.read()))
 
     def _write_state(self) -> None:
         """<folder>/cluster.json (0600): addresses and process ids, for tools and tests on this machine."""
@@ -297,12 +275,6 @@ class Cluster:
 
     def __exit__(self, *_exc) -> None:
         self.stop()
-
-
-def _safe(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def watch(cluster: Cluster) -> int:
@@ -372,7 +344,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             f"{cluster.url}/socket.io (widget). Ctrl-C pour arrêter.",
             flush=True,
         )
-        print(f"Conversations et retours : {_safe(cluster.store_url)}", flush=True)
+        print(f"Conversations et retours : {without_password(cluster.store_url)}", flush=True)
         return watch(cluster)
     except RuntimeError as error:
         print(error, file=sys.stderr)
