@@ -15,6 +15,7 @@ import http.client
 import json
 import re
 import urllib.parse
+import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Tuple
 
@@ -24,7 +25,12 @@ import yaml
 
 from bot import screening, texts
 from bot.settings import Settings
-from tests.rest_client import new_sender
+
+
+def new_sender() -> str:
+    """A random, unguessable conversation id, as integrators must use."""
+    return uuid.uuid4().hex
+
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
 SPEC = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
