@@ -108,9 +108,11 @@ class Console:
     def _write(self, streams: List[IO], text: str) -> None:
         with self._lock:
             for stream in streams:
-                if not stream.closed:
+                try:
                     stream.write(text + "\n")
                     stream.flush()
+                except (OSError, ValueError):  # a terminal gone, the log closed at exit: the others still get it
+                    pass
 
     def say(self, text: str) -> None:
         """A step of the launcher: terminal (stdout) and log."""

@@ -105,9 +105,13 @@ class Child:
 
 
 def _relay_lines(stream: IO[bytes], relay: Callable[[str], None]) -> None:
+    """Until the child closes its output; a failing relay loses a line, never blocks the child."""
     with stream:
         for raw in iter(stream.readline, b""):
-            relay(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+            try:
+                relay(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+            except Exception:  # noqa: BLE001
+                pass
 
 
 def spawn(
