@@ -6,7 +6,7 @@ transaction each, through SQLAlchemy Core: an embedded SQLite file by default
 (PostgreSQL...) through the FAQ_STORE_URL environment variable.
 
 Only what the report needs is kept: the conversation id, answer ids, Oui/Non, how the answer was
-reached, and the text of the questions the bot could not answer (see README, RGPD section).
+reached, and the text of the questions the bot could not answer (docs/security.md, RGPD).
 Times are naive UTC.
 """
 
