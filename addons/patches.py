@@ -16,10 +16,50 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
 3. SQLite connections. Rasa's SQL tracker store on a SQLite file opens and closes a connection per
    transaction (SQLAlchemy 1.4's default for SQLite files), several per message, and closing the
    last connection checkpoints the WAL with an fsync. Here its connections are pooled, as for any
-   other database: same transactions, same durability.
+   other database, and each connection runs in WAL mode with `synchronous=NORMAL` (SQLite's
+   default, FULL, fsyncs the WAL at every commit): the database stays consistent after a crash or
+   a power cut, which may lose only the last steps committed before a power cut (not before a
+   crash of the process). FAQ store (bot/store.py) already runs this way.
 4. Log level. The logistic regression of the NLU (addons/nlu_ensemble.py) is loaded with skops,
    whose import sets the root logger to WARNING: Rasa's INFO lines ("Rasa server is up and
    running.") would vanish. skops is imported here first, and the level restored.
+5. spaCy without its named entities. Rasa's `SpacyNLP` loads `fr_core_news_sm` with every pipe but
+   the parser; its NER (a network with its own embedding layer) was 58 % of spaCy's time per message
+   (3.9 ms of 6.7), and nothing reads its entities: the pipeline has no `SpacyEntityExtractor`
+   (tests/test_speed_rasa.py checks config.yml), the featurizers read each token's text, lemma and
+   tag, which come from tok2vec, morphologizer, attribute_ruler and lemmatizer, all kept. The NER is
+   removed when SpacyNLP loads the model: on every example of data/nlu.yml, texts, offsets, lemmas,
+   tags and POS are identical with and without it (same test), so the features, the trained models
+   and the cross-validation do not change. Adding `SpacyEntityExtractor` means removing this patch.
+6. Button payloads skip the NLU. A click sends `/intent{"entity": ...}`; Rasa 3.6 runs the whole
+   NLU graph on that string (spaCy, featurizers, DIET, logistic regression) and only then its
+   `RegexMessageHandler`, last in the graph, replaces the result with the payload's intent and
+   entities (`YAMLStoryReader.unpack_regex_message`, whose message keeps nothing else). Here a
+   message that this very function unpacks to an intent of the domain gets that result directly;
+   any other message (free text, "/unknown", a malformed payload) still goes through the graph.
+   Same parse data (tests/test_speed_rasa.py compares both paths on the trained model).
+7. Event classes looked up once. To rebuild a conversation, Rasa turns each stored event back into
+   an object with `Event.resolve_by_type(name)`, which walks every subclass of `Event`, recursively,
+   for every event: at the 150th message of one conversation (~1,000 events in the session), 60 %
+   of the tracker store's time and a quarter of the Rasa server's (bench/PROFILE.md). The class found
+   for a name is kept (names Rasa does not know still go to Rasa's function: same errors, same
+   default).
+8. Sessions of bounded length. Rasa reads the current session's events back from the tracker store
+   at every message, replays them, lets the rule policy read its states and sends them all to the
+   action server: the cost of a message grows with the session (the 200th message of one
+   conversation took 5 to 7 times as long as the first ten). Besides domain.yml's expiry after
+   `session_expiration_time` minutes of silence, a session here also ends once it holds
+   MAX_SESSION_EVENTS events (about 14 messages): the next message starts a new session, as after
+   a silence, with the slots carried over (`carry_over_slots_to_new_session`). Nothing is lost: the
+   tracker store keeps every session's events. The rules look at one turn only and the buttons
+   carry what they need (data/rules.yml), so the dialogue does not change; the first question of a
+   new session that the bot cannot answer gets the welcome and the guided tree, as any first
+   question (actions/actions.py), rather than "not found" and the guided tree.
+9. Slots carried over once. At a new session, Rasa's `action_session_start` copies every `SlotSet` of
+   the previous session, the ones it had itself carried over included: each session starts with
+   the slot events of all the sessions before it (after 50 sessions of one conversation, dozens of
+   copies of `last_answer_id`). Here each slot is carried over once, with its last value (and that
+   event's metadata): the slots of the new session are the same.
 """
 
 from __future__ import annotations
@@ -61,19 +101,41 @@ def validate_action_result(self, result: Dict[Text, Any]) -> bool:
         raise e
 
 
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+
+
+@functools.lru_cache(maxsize=1)
+def _sqlite_pool_class():
+    """A QueuePool whose new connections run SQLITE_PRAGMAS (SQLAlchemy pool events on the class)."""
+    import sqlalchemy as sa
+
+    class SQLitePool(sa.pool.QueuePool):
+        pass
+
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    sa.event.listen(SQLitePool, "connect", on_connect)
+    return SQLitePool
+
+
 def pooled_sqlite(create_engine_kwargs):
-    """Wrap Rasa's `create_engine_kwargs(url)`: a connection pool for SQLite files."""
+    """Wrap Rasa's `create_engine_kwargs(url)`: a connection pool for SQLite files, WAL, synchronous=NORMAL."""
     if getattr(create_engine_kwargs, "pooled_sqlite", False):
         return create_engine_kwargs
 
     def wrapped(url) -> Dict[Text, Any]:
-        import sqlalchemy as sa
         from sqlalchemy.engine import make_url
 
         kwargs = create_engine_kwargs(url)
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-            kwargs.setdefault("poolclass", sa.pool.QueuePool)
+            kwargs.setdefault("poolclass", _sqlite_pool_class())
             kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "check_same_thread": False}
         return kwargs
 
@@ -81,15 +143,138 @@ def pooled_sqlite(create_engine_kwargs):
     return wrapped
 
 
+SPACY_PIPES_UNUSED = ("ner",)
+
+
+def spacy_without_unused_pipes(load_model):
+    """Wrap Rasa's `SpacyNLP.load_model(name)`: the same model, without SPACY_PIPES_UNUSED."""
+    if getattr(load_model, "without_unused_pipes", False):
+        return load_model
+
+    def wrapped(spacy_model_name):
+        model = load_model(spacy_model_name)
+        for pipe in SPACY_PIPES_UNUSED:
+            if pipe in model.model.pipe_names:
+                model.model.remove_pipe(pipe)
+        return model
+
+    wrapped.without_unused_pipes = True
+    wrapped.__wrapped__ = load_model
+    return wrapped
+
+
+def payload_without_nlu(parse_with_graph):
+    """Wrap Rasa's `MessageProcessor._parse_message_with_graph`: a payload of the domain is unpacked
+    as the graph's last node would, without running the NLU before it."""
+    if getattr(parse_with_graph, "payload_without_nlu", False):
+        return parse_with_graph
+
+    def wrapped(self, message, tracker, only_output_properties: bool = True) -> Dict[Text, Any]:
+        from rasa.shared.constants import INTENT_MESSAGE_PREFIX
+        from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+        from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+        from rasa.shared.nlu.training_data.message import Message
+
+        text = message.text
+        if isinstance(text, str) and text.strip().startswith(INTENT_MESSAGE_PREFIX) and self.domain:
+            unpacked = YAMLStoryReader.unpack_regex_message(
+                Message({TEXT: text}), self.domain, entity_extractor_name="RegexMessageHandler"
+            )
+            if unpacked.get(INTENT):
+                parse_data = {TEXT: "", INTENT: {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, ENTITIES: []}
+                parse_data.update(unpacked.as_dict(only_output_properties=only_output_properties))
+                return parse_data
+        return parse_with_graph(self, message, tracker, only_output_properties)
+
+    wrapped.payload_without_nlu = True
+    wrapped.__wrapped__ = parse_with_graph
+    return wrapped
+
+
+def cached_event_types(resolve_by_type):
+    """Wrap Rasa's `Event.resolve_by_type(type_name, default)`: a known name's class is looked up once."""
+    if getattr(resolve_by_type, "cached_event_types", False):
+        return resolve_by_type
+    found: Dict[Text, Any] = {}
+
+    def wrapped(type_name, default=None):
+        cls = found.get(type_name)
+        if cls is None:
+            cls = resolve_by_type(type_name, default)
+            if cls is not None and getattr(cls, "type_name", None) == type_name:
+                found[type_name] = cls
+        return cls
+
+    wrapped.cached_event_types = True
+    wrapped.__wrapped__ = resolve_by_type
+    return wrapped
+
+
+MAX_SESSION_EVENTS = 100  # about 14 messages (7 events each: user, actions, bot messages, slots)
+
+
+def bounded_sessions(has_session_expired):
+    """Wrap Rasa's `MessageProcessor._has_session_expired(tracker)`: also expired past MAX_SESSION_EVENTS."""
+    if getattr(has_session_expired, "bounded_sessions", False):
+        return has_session_expired
+
+    def wrapped(self, tracker) -> bool:
+        if has_session_expired(self, tracker):
+            return True
+        if not self.domain.session_config.are_sessions_enabled():
+            return False
+        return _session_events(tracker) >= MAX_SESSION_EVENTS
+
+    wrapped.bounded_sessions = True
+    wrapped.__wrapped__ = has_session_expired
+    return wrapped
+
+
+def _session_events(tracker) -> int:
+    """Events since the current session started (the tracker store hands over that session only)."""
+    from rasa.shared.core.events import SessionStarted
+
+    count = 0
+    for event in reversed(tracker.events):
+        if isinstance(event, SessionStarted):
+            break
+        count += 1
+    return count
+
+
+def last_slot_values(slot_set_events_from_tracker):
+    """Wrap Rasa's `ActionSessionStart._slot_set_events_from_tracker(tracker)`: one event per slot."""
+    if getattr(slot_set_events_from_tracker, "last_slot_values", False):
+        return slot_set_events_from_tracker
+
+    def wrapped(tracker):
+        last: Dict[Text, Any] = {}
+        for event in slot_set_events_from_tracker(tracker):
+            last.pop(event.key, None)  # keeps the order of the last setting of each slot
+            last[event.key] = event
+        return list(last.values())
+
+    wrapped.last_slot_values = True
+    wrapped.__wrapped__ = slot_set_events_from_tracker
+    return wrapped
+
+
 def apply() -> None:
     import rasa.utils.endpoints
-    from rasa.core import tracker_store
+    from rasa.core import processor, tracker_store
     from rasa.core.actions import action
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+    from rasa.shared.core import events
 
     if (
         not callable(getattr(action.RemoteAction, "_validate_action_result", None))
         or not callable(getattr(tracker_store, "create_engine_kwargs", None))
         or not hasattr(action, "DEFAULT_REQUEST_TIMEOUT")
+        or not callable(getattr(processor.MessageProcessor, "_parse_message_with_graph", None))
+        or not callable(getattr(SpacyNLP, "load_model", None))
+        or not callable(getattr(processor.MessageProcessor, "_has_session_expired", None))
+        or not callable(getattr(events.Event, "resolve_by_type", None))
+        or not callable(getattr(action.ActionSessionStart, "_slot_set_events_from_tracker", None))
     ):
         raise RuntimeError("this Rasa version differs from 3.6: review addons/patches.py")
     timeout = settings.current().action_timeout
@@ -97,6 +282,15 @@ def apply() -> None:
     rasa.utils.endpoints.DEFAULT_REQUEST_TIMEOUT = timeout
     action.RemoteAction._validate_action_result = validate_action_result
     tracker_store.create_engine_kwargs = pooled_sqlite(tracker_store.create_engine_kwargs)
+    SpacyNLP.load_model = staticmethod(spacy_without_unused_pipes(SpacyNLP.load_model))
+    processor.MessageProcessor._parse_message_with_graph = payload_without_nlu(
+        processor.MessageProcessor._parse_message_with_graph
+    )
+    events.Event.resolve_by_type = staticmethod(cached_event_types(events.Event.resolve_by_type))
+    processor.MessageProcessor._has_session_expired = bounded_sessions(processor.MessageProcessor._has_session_expired)
+    action.ActionSessionStart._slot_set_events_from_tracker = staticmethod(
+        last_slot_values(action.ActionSessionStart._slot_set_events_from_tracker)
+    )
     _import_skops_keeping_the_log_level()
 
 

@@ -27,7 +27,7 @@ from typing import Dict, List, Optional, Tuple
 
 import rasa
 
-from bench import baselines, crossval, load, profile, quality, report, stock
+from bench import baselines, crossval, growth, load, profile, quality, report, spacy_check, stock
 from bench.common import HELDOUT, PYTHON, ROOT, children, cmdline, env, evaluation_set, free_port, log, machine, start
 from bench.training import Training, train
 
@@ -44,10 +44,13 @@ class Settings:
     levels: Dict[int, int]  # concurrency -> conversations
     warmup: int  # conversations before measuring
     profile_seconds: int
+    length: int = growth.LENGTH  # messages of the long conversation (bench/growth.py)
+    train_sizes: bool = True  # FAQ sizes: train and serve each bot (else the tree's figures only)
 
 
 FULL = Settings(False, None, None, {1: 40, 8: 120, 32: 256}, 8, 30)
-QUICK = Settings(True, 2, 10, {1: 4, 8: 16, 32: 64}, 2, 6)  # each round has at least `concurrency` conversations
+# each round has at least `concurrency` conversations
+QUICK = Settings(True, 2, 10, {1: 4, 8: 16, 32: 64}, 2, 6, length=growth.QUICK_LENGTH, train_sizes=False)
 
 
 @dataclass
@@ -69,6 +72,8 @@ class Run:
     peaks_mb: Dict[str, Optional[float]] = field(default_factory=dict)
     profiles: Dict[str, profile.Profile] = field(default_factory=dict)
     our_model: str = ""
+    length: Dict[str, growth.LengthResult] = field(default_factory=dict)  # one long conversation
+    faq_sizes: List[growth.SizeResult] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     finished: str = ""
     seconds: float = 0.0
@@ -183,7 +188,9 @@ def _start_ours(work: Path, model: Path):
     databases = work / "databases"
     databases.mkdir(exist_ok=True)
     environ = env(
-        FAQ_STORE_URL=f"sqlite:///{databases / 'faq.db'}", FAQ_TRACKER_STORE_URL=f"sqlite:///{databases / 'tracker.db'}"
+        FAQ_STORE_URL=f"sqlite:///{databases / 'faq.db'}",
+        FAQ_TRACKER_STORE_URL=f"sqlite:///{databases / 'tracker.db'}",
+        FAQ_RATE_PER_CONVERSATION="0",  # the long conversation (bench/growth.py) sends 200 messages in a row
     )
     log("starting our bot (c) with ops.serve")
     server = start(
@@ -208,11 +215,11 @@ def _start_ours(work: Path, model: Path):
     )
     for pid in children(server.process.pid):
         line = cmdline(pid)
-        if "rasa_sdk" in line:
+        if "rasa_sdk" in line or "addons.action_server" in line:
             server.pids["action server"] = pid
         elif "ops.web.server" in line:
             server.pids["web page server"] = pid
-        elif " run " in line and "rasa" in line:
+        elif " run " in line and ("rasa" in line or "addons.cli" in line):
             server.pids["Rasa server"] = pid
     return server
 
@@ -244,6 +251,7 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
     run.quality["tfidf"] = quality.score_local("(a) TF-IDF search", search.answer, questions)
     run.quality_heldout["tfidf"] = quality.score_local("(a) TF-IDF search", search.answer, heldout)
 
+    run.notes.append(spacy_check.note(spacy_check.compare()))
     stock_models = _stock_models(work, settings, run)
     our_model = _our_model(work, settings, run)
     if not settings.quick:
@@ -305,6 +313,13 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
                 f"errors {len(mine.errors)} / {len(theirs.errors)}"
             )
 
+        log(f"one conversation of {settings.length} messages (ours, then replayed on stock)")
+        run.length = growth.conversation_length(
+            ours.url, stock_server.url, free_questions, settings.length, work / "databases" / "tracker.db"
+        )
+        f = run.length["ours"].figures()
+        log(f"  ours: p50 of the first ten {f['p50_first_10_ms']:.0f} ms, last message {f['last_ms']:.0f} ms")
+
         log(f"profiling our servers with py-spy for {settings.profile_seconds} s under load (8 at a time)")
         pids = {role: pid for role, pid in ours.pids.items() if role != "web page server"}
 
@@ -319,6 +334,8 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
     finally:
         for server in servers:
             server.stop()
+    log("FAQ size: knowledge bases of " + ", ".join(str(n) for n in growth.SIZES) + " answers")
+    run.faq_sizes = growth.faq_size(work / "faq-sizes", growth.SIZES, free_questions, train=settings.train_sizes)
     run.finished = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     run.seconds = time.monotonic() - started
     return run

@@ -35,6 +35,7 @@ def test_quick_benchmark_writes_every_part(output_dir):
         "## 2. Cross-validation on the training data",
         "## 3. Speed over REST",
         "## 4. Footprint",
+        "## 5. Growth: conversation length, FAQ size",
         "## Profiling",
         "### Confusions of our bot",
     ):
@@ -57,6 +58,10 @@ def test_quick_benchmark_writes_every_part(output_dir):
         assert figures["peaks_mb"][process] > 0, process
     for role, profile in figures["profiles"].items():
         assert not profile["error"] and profile["busy_samples"] > 0, (role, profile)
+    assert figures["length"]["ours"]["messages"] == figures["length"]["stock"]["messages"] > 10
+    assert figures["length"]["ours"]["errors"] == 0
+    assert [r["answers"] for r in figures["faq_sizes"]] == [20, 100, 300]
+    assert all(r["tree"]["reached"] == r["answers"] for r in figures["faq_sizes"])
     assert {t["target"] for t in figures["targets"]} >= {
         "(c) right answers ≥ 97 %",
         "training ≤ 120 s",

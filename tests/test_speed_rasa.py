@@ -1,0 +1,204 @@
+"""The speed patches of addons/patches.py change no result: spaCy without NER gives the featurizers
+the same tokens, and a button payload gets the same parse data without the NLU."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from addons import patches
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "faq.tar.gz"
+
+
+def _nlu_examples():
+    data = yaml.safe_load((ROOT / "data" / "nlu.yml").read_text(encoding="utf-8"))
+    texts = []
+    for item in data["nlu"]:
+        for line in (item.get("examples") or "").splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                texts.append(line[2:].strip())
+    return texts
+
+
+def test_no_component_reads_spacy_entities():
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    names = [c["name"] for c in config["pipeline"]]
+    assert "SpacyNLP" in names
+    assert "SpacyEntityExtractor" not in names  # it would need the NER removed by patches.py
+    assert "SpacyFeaturizer" not in names  # document vectors are not checked below
+
+
+def test_spacy_without_ner_gives_the_featurizers_the_same_tokens():
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+
+    patches.apply()
+    trimmed = SpacyNLP.load_model("fr_core_news_sm").model
+    full = SpacyNLP.load_model.__wrapped__("fr_core_news_sm").model
+    assert "ner" in full.pipe_names and "ner" not in trimmed.pipe_names
+    assert [p for p in full.pipe_names if p != "ner"] == trimmed.pipe_names
+    texts = _nlu_examples()
+    assert len(texts) > 500
+
+    def tokens(nlp, text):
+        # what SpacyTokenizer keeps (text, offset, lemma, tag) and what the lemmas depend on (POS, morphology)
+        return [(t.text, t.idx, t.lemma_, t.tag_, t.pos_, str(t.morph)) for t in nlp(text)]
+
+    different = [text for text in texts if tokens(full, text) != tokens(trimmed, text)]
+    assert not different, different[:5]
+
+
+@pytest.fixture(scope="module")
+def agent():
+    if not MODEL.exists():
+        pytest.skip("models/faq.tar.gz is missing: make train")
+    from rasa.core.agent import Agent
+
+    patches.apply()
+    return Agent.load(str(MODEL))
+
+
+PAYLOADS = [
+    "/browse",
+    '/browse{"facet_path":"offre=segur"}',
+    '/browse{"facet_path":"offre=segur/couloir=hopital"}',
+    '/browse{"facet_path":"invalide"}',
+    "/ask_qhn_cout_certification",
+    '/ask_qhn_cout_certification{"via":"guided"}',
+    '/affirm{"answer_id":"qhn_cout_certification","via":"guided"}',
+    "/deny",
+    "/human_handoff",
+    "/rephrase",
+    "/greet",
+    '/browse{"unknown_entity":"x"}',
+]
+NOT_PAYLOADS = [
+    "/intent_that_does_not_exist",
+    "/",
+    "/browse{not json",
+    "Bonjour",
+    "combien coûte la certification QHN ?",
+    " /ask_qhn_cout_certification",
+]
+
+
+def _both(agent, text):
+    from rasa.core.channels.channel import UserMessage
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    processor = agent.processor
+    message = UserMessage(text, sender_id="speed-test")
+    tracker = DialogueStateTracker.from_events("speed-test", [])
+    patched = type(processor)._parse_message_with_graph
+    assert getattr(patched, "payload_without_nlu", False)
+    original = patched.__wrapped__
+    return original(processor, message, tracker), patched(processor, message, tracker)
+
+
+@pytest.mark.parametrize("text", PAYLOADS + NOT_PAYLOADS)
+def test_payload_parse_data_unchanged(agent, text):
+    rasa_result, ours = _both(agent, text)
+    assert json.dumps(ours, sort_keys=True, default=str) == json.dumps(rasa_result, sort_keys=True, default=str)
+
+
+def test_payload_skips_the_nlu_graph(agent, monkeypatch):
+    from rasa.core.channels.channel import UserMessage
+
+    calls = []
+    runner = agent.processor.graph_runner
+    original_run = runner.run
+    monkeypatch.setattr(runner, "run", lambda *a, **k: calls.append(1) or original_run(*a, **k))
+    parsed = asyncio.run(
+        agent.processor.parse_message(UserMessage('/browse{"facet_path":"offre=segur"}', sender_id="speed-test"))
+    )
+    assert parsed["intent"]["name"] == "browse" and parsed["entities"][0]["value"] == "offre=segur"
+    assert calls == []
+    asyncio.run(agent.processor.parse_message(UserMessage("Bonjour", sender_id="speed-test")))
+    assert calls == [1]
+
+
+def test_event_classes_resolved_as_by_rasa():
+    from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
+
+    patches.apply()
+    resolve = Event.resolve_by_type
+    assert getattr(resolve, "cached_event_types", False)
+    original = resolve.__wrapped__
+    for cls in (ActionExecuted, SessionStarted, SlotSet, UserUttered):
+        assert resolve(cls.type_name) is original(cls.type_name) is cls
+        assert resolve(cls.type_name) is cls  # from the cache
+    assert resolve("topic") is None and resolve("no_such_event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        resolve("no_such_event")
+    serialised = [
+        {"event": "action", "name": "action_listen", "timestamp": 1.0},
+        {"event": "user", "text": "Bonjour", "parse_data": {"intent": {"name": "greet"}}, "timestamp": 2.0},
+        {"event": "slot", "name": "last_answer_id", "value": "x", "timestamp": 3.0},
+    ]
+    from rasa.shared.core.events import deserialise_events
+
+    assert [type(e) for e in deserialise_events(serialised)] == [ActionExecuted, UserUttered, SlotSet]
+
+
+def _tracker(events_after_start: int, with_session: bool = True):
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = [ActionExecuted("action_session_start"), SessionStarted()] if with_session else []
+    events += [ActionExecuted("action_listen") for _ in range(events_after_start)]
+    return DialogueStateTracker.from_events("speed-test", events)
+
+
+def test_sessions_end_past_the_bound():
+    from types import SimpleNamespace
+
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.domain import SessionConfig
+
+    patches.apply()
+    expired = MessageProcessor._has_session_expired
+    assert getattr(expired, "bounded_sessions", False)
+    processor = SimpleNamespace(domain=SimpleNamespace(session_config=SessionConfig(60, True)))
+    bound = patches.MAX_SESSION_EVENTS
+    assert not expired(processor, _tracker(bound - 1))
+    assert expired(processor, _tracker(bound))
+    assert not expired(processor, _tracker(0))
+    assert expired(processor, _tracker(bound, with_session=False))  # an old conversation without sessions
+    processor.domain.session_config = SessionConfig(0, True)  # sessions disabled: never expired
+    assert not expired(processor, _tracker(bound * 2))
+
+
+def test_domain_carries_slots_over_to_a_new_session():
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    assert domain["session_config"]["carry_over_slots_to_new_session"] is True
+    assert domain["session_config"]["session_expiration_time"] > 0
+
+
+def test_slots_carried_over_once_with_their_last_value():
+    from rasa.core.actions.action import ActionSessionStart
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    patches.apply()
+    carry = ActionSessionStart._slot_set_events_from_tracker
+    assert getattr(carry, "last_slot_values", False)
+    domain = Domain.from_path(str(ROOT / "domain.yml"))
+    events = [ActionExecuted("action_session_start"), SessionStarted()]
+    events += [SlotSet("last_answer_id", "a"), SlotSet("last_answer_via", "guide"), SlotSet("last_answer_id", "a")]
+    events += [SlotSet("last_answer_id", "b", metadata={"m": 1}), SlotSet("last_answer_id", None)]
+    events += [SlotSet("last_answer_id", "c", metadata={"m": 2})]
+    tracker = DialogueStateTracker.from_events("speed-test", events, domain.slots)
+    carried = carry(tracker)
+    assert [(e.key, e.value, e.metadata) for e in carried] == [
+        ("last_answer_via", "guide", {}),
+        ("last_answer_id", "c", {"m": 2}),
+    ]
+    # the new session's slots are the same as with Rasa's copy of every event
+    for chosen in (carried, carry.__wrapped__(tracker)):
+        fresh = DialogueStateTracker.from_events("speed-test", [SessionStarted(), *chosen], domain.slots)
+        assert fresh.current_slot_values() == tracker.current_slot_values()
