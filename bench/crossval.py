@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import copy
 import dataclasses
+import functools
 import hashlib
 import json
 import random
@@ -270,16 +271,33 @@ class Tally:
         }
 
 
+@functools.lru_cache(maxsize=4)
+def fold_wording(kb, examples: Tuple[Example, ...]) -> dict:
+    """Per fold, what each answer is asked with, from that fold's training part only (bot/wording.py):
+    a held-out example's own words must not count as known."""
+    from bot.wording import Wording
+
+    out = {}
+    for fold in sorted({e.fold for e in examples}):
+        train: Dict[str, List[str]] = {}
+        for e in examples:
+            if e.fold != fold:
+                train.setdefault(e.intent, []).append(e.text)
+        out[fold] = Wording.build(kb, train)
+    return out
+
+
 def replay(predictions: Predictions, thresholds=None, guards: bool = True) -> Tally:
     """What the bot would have answered to each held-out example, with these thresholds."""
     from bot import matching
     from bot.knowledge import default_kb
 
     kb = default_kb()
+    words = fold_wording(kb, tuple(predictions.examples))
     tally = Tally()
     for example, ranking in zip(predictions.examples, predictions.rankings):
         ranked = [{"name": n, "confidence": c} for n, c in ranking]
-        decision = matching.decide(kb, ranked, example.text if guards else "", thresholds)
+        decision = matching.decide(kb, ranked, example.text if guards else "", thresholds, words[example.fold])
         given = decision.answer_ids[0] if decision.kind == matching.DecisionKind.ANSWER else None
         expected = kb.answer_for_intent(example.intent)
         if expected is None:

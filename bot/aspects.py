@@ -76,7 +76,7 @@ def missing(answer: Answer, text: str) -> FrozenSet[str]:
 # --- the subject: a question must share a word with the answer it gets ---------------------
 
 # Words too common in this FAQ's questions to tie a question to an answer.
-_COMMON = frozenset(
+COMMON_WORDS = frozenset(
     "alors aussi autre autres avec avoir avez avons cela cette comme comment dans depuis doit doivent donc "
     "elle elles encore entre est etre fait faire faut leur leurs mais meme notre nous nos peut peuvent plus "
     "pour pourquoi quand quel quelle quelles quels qui quoi sans sera sont sous tout tous toute toutes tres "
@@ -86,7 +86,7 @@ _STEM = 5  # words compared on their first letters: "référencer" and "référe
 
 
 def _words(folded: str) -> FrozenSet[str]:
-    return frozenset(w for w in folded.split() if len(w) >= 3 and w not in _COMMON)
+    return frozenset(w for w in folded.split() if len(w) >= 3 and w not in COMMON_WORDS)
 
 
 def _stems(words: FrozenSet[str]) -> FrozenSet[str]:

@@ -23,6 +23,7 @@ from typing import Iterable, List, Mapping, Optional, Tuple
 from bot import aspects, mentions
 from bot.knowledge import Answer, KnowledgeBase
 from bot.vocabulary import TextEnum
+from bot.wording import Wording, default_wording
 
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 SUGGESTIONS = 3
@@ -32,11 +33,15 @@ SUGGESTIONS = 3
 class Thresholds:
     # Chosen by `python -m bench.crossval` (5 folds of data/nlu.yml, the deployed ensemble): the most
     # right answers with at most 0.5 % wrong and 97 % of out-of-scope examples without an answer.
-    answer: float = 0.85  # the winner's confidence
+    answer: float = 0.80  # the winner's confidence
     margin: float = 0.40  # its lead over the second FAQ candidate
     suggest: float = 0.10  # a candidate this weak is not worth a button...
     suggest_named: float = 0.0  # ...unless the winner was set aside for the product the user named
     out_of_scope_wins: float = 0.50  # an out-of-scope ranking this sure suppresses suggestions
+    # A clear winner is only suggested when more than `stray_words` of the question's words, or more
+    # than `stray_share` of them, are known to the assistant but never used with it (bot/wording.py).
+    stray_words: int = 2
+    stray_share: float = 0.34
 
 
 THRESHOLDS = Thresholds()
@@ -109,9 +114,14 @@ def _out_of_scope(ranking: Iterable[Mapping]) -> float:
 
 
 def decide(
-    kb: KnowledgeBase, ranking: Iterable[Mapping], text: str = "", thresholds: Optional[Thresholds] = None
+    kb: KnowledgeBase,
+    ranking: Iterable[Mapping],
+    text: str = "",
+    thresholds: Optional[Thresholds] = None,
+    words: Optional[Wording] = None,
 ) -> Decision:
-    """`ranking` is Rasa's `intent_ranking`: [{"name": ..., "confidence": ...}, ...]; `text` the question."""
+    """`ranking` is Rasa's `intent_ranking`: [{"name": ..., "confidence": ...}, ...]; `text` the question;
+    `words` what each answer is asked with (default: bot/data/faq.yml and data/nlu.yml)."""
     t = thresholds or THRESHOLDS
     text = text if isinstance(text, str) else ""
     ranking = [r for r in (ranking or []) if isinstance(r, Mapping)]
@@ -137,7 +147,9 @@ def decide(
         second = faq[1][1] if len(faq) > 1 else 0.0
         clear = best_conf >= t.answer and best_conf - second >= t.margin and best_conf > out_of_scope
         if clear and fits(best):
-            return Decision(DecisionKind.ANSWER, (best.id,), scores)
+            words = words or default_wording(kb)
+            if not text or not words.strays(best, text, t.stray_words, t.stray_share):
+                return Decision(DecisionKind.ANSWER, (best.id,), scores)
         if mentions.contradicts(best, named):
             reason = Reason.CONTRADICTS
         elif clear:

@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
-import yaml
 
+from bot import wording
 from bot.matching import DecisionKind
 
 ROOT = Path(__file__).resolve().parents[1]
-NLU_FILE = ROOT / "data" / "nlu.yml"
+NLU_FILE = wording.NLU_FILE
 
 NEAR_MISS = "near_miss"
 NEW_TOPIC = "new_topic"
@@ -140,23 +140,10 @@ def key_id(key: str) -> str:
 
 def read_examples(path: Path = NLU_FILE) -> Dict[str, List[str]]:
     """data/nlu.yml: intent -> its examples."""
-    return parse_examples(Path(path).read_text(encoding="utf-8"))
+    return wording.read_examples(path)
 
 
-def parse_examples(text: str) -> Dict[str, List[str]]:
-    """The text of an NLU file: intent -> its examples."""
-    doc = yaml.safe_load(text) or {}
-    examples: Dict[str, List[str]] = {}
-    for block in doc.get("nlu") or []:
-        if "intent" not in block:
-            continue
-        lines = [
-            line.strip()[2:].strip()
-            for line in str(block.get("examples") or "").splitlines()
-            if line.strip().startswith("- ")
-        ]
-        examples.setdefault(block["intent"], []).extend(lines)
-    return examples
+parse_examples = wording.parse_examples
 
 
 @dataclass(frozen=True)

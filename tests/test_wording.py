@@ -1,0 +1,51 @@
+"""bot/wording.py: a question whose words the assistant knows, but never with the chosen answer."""
+
+from bot import matching
+from bot.knowledge import default_kb
+from bot.wording import Wording, default_wording, parse_examples, stems
+
+KB = default_kb()
+WORDS = default_wording(KB)
+
+
+def _ranking(answer_id: str, confidence: float = 0.99):
+    intent = KB.answer(answer_id).intent
+    rest = [a.intent for a in KB.answers if a.id != answer_id][:2]
+    return [{"name": intent, "confidence": confidence}] + [{"name": i, "confidence": 0.001} for i in rest]
+
+
+def test_stems_fold_accents_case_and_cut_words():
+    assert stems("Référencement RÉFÉRENCER") == {"refer"}
+    assert stems("le de la MES") == frozenset()  # short words are left to the facets
+
+
+def test_an_answer_knows_its_own_words():
+    answer = KB.answer("convergence_types_comptes")
+    assert not WORDS.unknown_to(answer, answer.title)
+
+
+def test_a_question_on_another_matter_of_the_same_product_is_not_answered_straight_away():
+    answer = KB.answer("convergence_types_comptes")
+    question = "mot de passe oublié sur Convergence, comment le réinitialiser ?"
+    assert {"passe", "oubli"} <= WORDS.unknown_to(answer, question)
+    decision = matching.decide(KB, _ranking(answer.id), question)
+    assert decision.kind is not matching.DecisionKind.ANSWER
+    # ...while the answer's own wording, at the same confidence, is answered
+    own = matching.decide(KB, _ranking(answer.id), answer.title)
+    assert own.kind is matching.DecisionKind.ANSWER and own.answer_ids == (answer.id,)
+
+
+def test_words_never_seen_do_not_count():
+    answer = KB.answer("convergence_types_comptes")
+    assert not WORDS.unknown_to(answer, "zorglubs wxqyvz convergence")
+
+
+def test_wording_comes_from_the_examples_given():
+    examples = parse_examples("version: '3.1'\nnlu:\n- intent: greet\n  examples: |\n    - bonjour\n")
+    assert examples == {"greet": ["bonjour"]}
+    answer = KB.answers[0]
+    alone = Wording.build(KB, {})
+    trained = Wording.build(KB, {answer.intent: ["cornichons marinés"], "out_of_scope": ["cornichons"]})
+    assert "corni" not in alone.known
+    assert "corni" not in trained.unknown_to(answer, "cornichons")  # seen with this answer
+    assert "corni" in trained.unknown_to(KB.answers[1], "cornichons")  # known, but not with that one
