@@ -139,10 +139,10 @@ def agreeing(answers: Iterable[Answer], mentions: Mentions) -> Tuple[Answer, ...
 
 # Words that carry no subject of their own: "j'ai une question sur Convergence" only names a subject.
 _EMPTY_WORDS = frozenset(
-    "a ai au aux avec besoin bonjour c ca ce cela celle cet cette concernant d de des du en est et faire "
+    "a ai jai au aux avec besoin bonjour c ca ce cela celle cet cette concernant d de des du en est et faire "
     "help info infos information informations j je l la le les m me moi merci mon ma mes n ne nous on "
     "parler pour propos qu que question questions quelque chose renseignement renseignements s sujet sur "
-    "svp t te un une vous voudrais veux aimerais aide aider plait s il vous plait sil ok oui hello salut "
+    "svp t te un une vous voudrais voudrai veux aimerais aimerai aide aider plait s il vous plait sil ok oui hello salut "
     "theme thematique rubrique domaine concerne concernent voir savoir certification certifications certif "
     "label referencement programme dispositif produit offre".split()
 )

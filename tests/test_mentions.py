@@ -63,6 +63,7 @@ def test_tree_path_follows_the_faq_order_and_skips_ambiguity():
 
 def test_vague_messages_only_name_a_subject():
     assert mentions.is_vague(KB, "j'ai une question sur Convergence")
+    assert mentions.is_vague(KB, "jai une question sur convergence")  # typed without the apostrophe
     assert mentions.is_vague(KB, "DMN")
     assert not mentions.is_vague(KB, "Combien coûte la certification QHN ?")
     assert not mentions.is_vague(KB, "une question")  # names nothing
