@@ -13,32 +13,10 @@ from typing import Dict, List, Optional
 
 import yaml
 
-from ops.environment import python_env as env
-from ops.processes import Child, free_port, spawn
-from ops.rest_client import first_reply, send, texts
-
-__all__ = [  # env, free_port, send and texts: from ops, for the benchmark's modules
-    "EVALUATION",
-    "HELDOUT",
-    "NLU_FILE",
-    "PYTHON",
-    "ROOT",
-    "Question",
-    "Server",
-    "children",
-    "cmdline",
-    "cpu_seconds",
-    "env",
-    "evaluation_set",
-    "free_port",
-    "log",
-    "machine",
-    "peak_rss_mb",
-    "send",
-    "start",
-    "texts",
-    "training_examples",
-]
+# env, free_port, send and texts: the benchmark's modules import them from here
+from ops.environment import python_env as env  # noqa: F401
+from ops.processes import Child, free_port, spawn  # noqa: F401
+from ops.rest_client import first_reply, send, texts  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable

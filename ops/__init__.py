@@ -1,3 +1,4 @@
-"""Starting, waiting for and stopping the assistant's processes: `make run` and `make shell`
-(`ops.serve`), the cluster (`ops.cluster`), the web page with the chat widget (`ops.web`); the
-benchmark and the tests start servers through the same `ops.processes`."""
+"""The assistant's processes. `ops.serve`: `make run` and `make shell`; `ops.cluster`: `make cluster`;
+`ops.web`: the page with the chat widget. What they, the benchmark and the tests share:
+`ops.processes` (start, await, stop), `ops.environment` (the servers' environment),
+`ops.rest_client` (the REST channel from outside), `ops.console` (what the terminal shows)."""

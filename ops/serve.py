@@ -141,8 +141,8 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
         endpoints.unlink(missing_ok=True)
         sys.exit(128 + signum)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # SIGHUP: the terminal was closed
+        signal.signal(signum, on_signal)
     try:
         console.say("Démarrage du serveur d'actions…")
         actions = start(
