@@ -32,7 +32,7 @@ from bot import texts
 from ops.cluster import nginx
 from ops.cluster.run import ENDPOINTS, Cluster, Settings
 from ops.processes import free_port
-from ops.rest_client import exchange, post
+from ops.rest_client import WEBHOOK, exchange, post
 from tests.conftest import MODEL, ROOT
 
 GUIDED_COST = '/ask_qhn_cout_certification{"via":"guide"}'
@@ -312,7 +312,7 @@ def test_nginx_defaults_hide_replicas_ignore_forged_addresses_and_limit_rates(tm
         assert len({body["port"] for _, _, body in sticky}) == 1  # forged addresses do not pick the replica
         assert {body["xff"] for _, _, body in sticky} == {"127.0.0.1"}  # replicas see the real peer only
         assert not any("X-Upstream" in headers for _, headers, _ in sticky)
-        statuses = [call("/webhooks/rest/webhook", f"198.51.100.{n}", b"{}") for n in range(1, 9)]
+        statuses = [call(WEBHOOK, f"198.51.100.{n}", b"{}") for n in range(1, 9)]
         assert [s for s, _, _ in statuses[:6]] == [200] * 6
         status, headers, body = statuses[6]
         assert status == 429 and "patienter" in body["error"] and "X-Upstream" not in headers

@@ -28,7 +28,7 @@ from bot import texts as bot_texts
 from bot.knowledge import default_kb
 from ops import serve
 from ops.processes import free_port, spawn
-from ops.rest_client import post
+from ops.rest_client import WEBHOOK, post
 from tests.conftest import MODEL, ROOT, start_bot, stop_bot
 
 KB = default_kb()
@@ -59,7 +59,7 @@ class SecureBot:
         body,
         content_type: str = "application/json",
         address: str = "192.0.2.250",
-        path: str = "/webhooks/rest/webhook",
+        path: str = WEBHOOK,
         timeout: float = 30,
     ):
         """(status, decoded JSON body) of one POST; `body` a dict (JSON) or bytes."""
