@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 import yaml
 
 # env, free_port, send and texts: the benchmark's modules import them from here
+from bot import wording
 from ops.environment import python_env as env  # noqa: F401
 from ops.processes import Child, free_port, spawn  # noqa: F401
 from ops.rest_client import first_reply, send, texts  # noqa: F401
@@ -59,18 +60,7 @@ def evaluation_set(
 
 def training_examples() -> Dict[str, List[str]]:
     """data/nlu.yml: intent -> examples (the bot's training data)."""
-    doc = yaml.safe_load(NLU_FILE.read_text(encoding="utf-8"))
-    examples: Dict[str, List[str]] = {}
-    for block in doc.get("nlu", []):
-        if "intent" not in block:
-            continue
-        lines = [
-            line.strip()[2:].strip()
-            for line in str(block.get("examples", "")).splitlines()
-            if line.strip().startswith("- ")
-        ]
-        examples.setdefault(block["intent"], []).extend(lines)
-    return examples
+    return wording.read_examples(NLU_FILE)
 
 
 # --- processes ---------------------------------------------------------------------------
