@@ -281,7 +281,7 @@ def test_escape_closes_the_widget_and_the_focus_returns_to_the_launcher(page, si
     launcher = widget.driver.find_element(By.CSS_SELECTOR, ".rw-launcher")
     launcher.send_keys(Keys.ENTER)  # opened from the keyboard
     widget.wait_last_bot(FIRST_QUESTION)
-    assert active_is(widget, ".rw-new-message")
+    widget.wait(lambda d: active_is(widget, ".rw-new-message"), 10, "the focus did not go to the message field")
     press(widget, Keys.ESCAPE)
     widget.wait(lambda d: not widget.is_open(), 10, "Escape did not close the widget")
     assert active_is(widget, ".rw-launcher")
@@ -482,7 +482,7 @@ def test_page_and_widget_markup_is_well_formed(page):
             else:
                 self.stack.pop()
 
-    source = (ROOT / "bot" / "web" / "static" / "index.html").read_text(encoding="utf-8")
+    source = (ROOT / "ops" / "web" / "static" / "index.html").read_text(encoding="utf-8")
     assert source.startswith("<!doctype html>")
     checker = Nesting()
     checker.feed(source)
