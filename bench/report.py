@@ -197,8 +197,8 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
                 "addons/patches.py), the SQL tracker store (conversations survive a restart: Rasa reads the "
                 "session's events back and writes the new ones at every message; the stock server keeps them "
                 "in memory) and one custom action per message (an HTTP round trip to the action server, which "
-                "records answers and feedback in its database); button clicks skip the NLU in both (ours by a "
-                "patch, stock Rasa still runs its NLU on them). Per message in our Rasa server under load "
+                "records answers and feedback in its database); button clicks skip the NLU in ours (a patch) "
+                "while stock Rasa runs its whole NLU on them. Per message in our Rasa server under load "
                 f"(Profiling): {detail or 'n/a'}." + cpu
             )
         else:
