@@ -24,15 +24,21 @@ def _entity(tracker: Tracker, name: str) -> Optional[Any]:
     return value if isinstance(value, str) else None
 
 
-def _user_turns(tracker: Tracker) -> int:
-    """User messages since the session started."""
-    count = 0
+def _first_turn(tracker: Tracker) -> bool:
+    """The user's first message of the conversation: the only one of the session, in a session
+    that carries no slot over from an earlier one (Rasa starts a new session after a silence or a
+    number of events, addons/patches.py, and copies the slots into it)."""
+    session: list = []
     for event in reversed(tracker.events):
         if event.get("event") == "session_started":
             break
-        if event.get("event") == "user":
-            count += 1
-    return count
+        session.append(event)
+    session.reverse()
+    users = [i for i, event in enumerate(session) if event.get("event") == "user"]
+    if len(users) > 1:
+        return False
+    before_first_message = session[: users[0]] if users else session
+    return not any(event.get("event") == "slot" for event in before_first_message)
 
 
 class ActionWelcome(Action):
@@ -67,9 +73,7 @@ class ActionAnswerQuestion(Action):
             answer = kb.answer_for_intent((message.get("intent") or {}).get("name"))
             return _emit(dispatcher, conversation.answer(kb, answer.id if answer else None, Via(via)), tracker)
         ranking = message.get("intent_ranking") or []
-        reply = conversation.free_text(
-            kb, ranking, first_turn=_user_turns(tracker) <= 1, text=message.get("text") or ""
-        )
+        reply = conversation.free_text(kb, ranking, first_turn=_first_turn(tracker), text=message.get("text") or "")
         return _emit(dispatcher, reply, tracker)
 
 

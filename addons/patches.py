@@ -52,9 +52,10 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    MAX_SESSION_EVENTS events (about 14 messages): the next message starts a new session, as after
    a silence, with the slots carried over (`carry_over_slots_to_new_session`). Nothing is lost: the
    tracker store keeps every session's events. The rules look at one turn only and the buttons
-   carry what they need (data/rules.yml), so the dialogue does not change; the first question of a
-   new session that the bot cannot answer gets the welcome and the guided tree, as any first
-   question (actions/actions.py), rather than "not found" and the guided tree.
+   carry what they need (data/rules.yml), so the dialogue does not change: an unclear question in
+   a new session gets "not found" and the guided tree, not the welcome of a first message, since the
+   session carries the conversation's slots over (actions/actions.py; a conversation that never got
+   an answer has no slot to carry, and is welcomed again).
 9. Slots carried over once. At a new session, Rasa's `action_session_start` copies every `SlotSet` of
    the previous session, the ones it had itself carried over included: each session starts with
    the slot events of all the sessions before it (after 50 sessions of one conversation, dozens of

@@ -75,6 +75,17 @@ def test_unanswerable_first_message_gets_the_welcome_later_ones_not_found():
     assert later[0]["text"] == texts.NOT_FOUND
 
 
+def test_a_new_session_of_the_same_conversation_is_not_a_first_turn():
+    """Rasa starts a new session after a silence or a number of events and carries the slots over:
+    the next unclear question gets "not found", not the welcome again."""
+    ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "out_of_scope", "confidence": 0.8}]
+    t = tracker("nlu_fallback", "blabla", ranking=ranking, user_turns=1)
+    carried = {"event": "slot", "name": "last_answer_id", "value": "fi_role_mandataire"}
+    t.events = [t.events[0], carried, *t.events[1:]]
+    messages, _ = run(ActionAnswerQuestion(), t)
+    assert messages[0]["text"] == texts.NOT_FOUND
+
+
 def test_feedback_action_sets_no_slot_that_grows():
     t = tracker(
         "deny",
