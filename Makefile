@@ -47,7 +47,7 @@ $(MODEL): $(VENV)/.installed $(TRAINING_DATA)
 	$(PY) -m addons.cli train --fixed-model-name faq --out models
 	touch $(MODEL)
 
-train: $(MODEL)
+train: $(MODEL)  ## train models/faq.tar.gz when the data or the pipeline changed (make run and make test do it)
 
 run: $(MODEL) $(WEBCHAT)  ## action server + Rasa server (REST on localhost:5005) + web page (http://localhost:8080), Ctrl-C stops all
 	$(PY) -m ops.serve
@@ -105,5 +105,5 @@ lock: setup  ## re-resolve requirements.txt from requirements.in
 	{ echo "# Pinned set, resolved from requirements.in on Python 3.10 (pip check clean). Regenerate with: make lock"; \
 	  $(PY) -m pip freeze; } > requirements.txt
 
-clean:
+clean:  ## remove trained models and runtime files (var/*.db, the feedback and conversations, stay: see make purge)
 	rm -rf models .rasa var/endpoints.*.yml  # var/*.db hold the feedback and conversations: see `make purge`
