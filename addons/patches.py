@@ -28,7 +28,9 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    (3.9 ms of 6.7), and nothing reads its entities: the pipeline has no `SpacyEntityExtractor`
    (tests/test_speed_rasa.py checks config.yml), the featurizers read each token's text, lemma and
    tag, which come from tok2vec, morphologizer, attribute_ruler and lemmatizer, all kept. The NER is
-   removed when SpacyNLP loads the model: on every example of data/nlu.yml, texts, offsets, lemmas,
+   excluded when SpacyNLP loads the model, with the parser Rasa disables (neither is read from
+   disk), and the model's graph, which asks for the model twice, gets one shared copy (start-up and
+   memory): on every example of data/nlu.yml, texts, offsets, lemmas,
    tags and POS are identical with and without it (same test), so the features, the trained models
    and the cross-validation do not change. Adding `SpacyEntityExtractor` means removing this patch.
 6. Button payloads skip the NLU. A click sends `/intent{"entity": ...}`; Rasa 3.6 runs the whole
@@ -152,11 +154,29 @@ def spacy_without_unused_pipes(load_model):
     if getattr(load_model, "without_unused_pipes", False):
         return load_model
 
+    loaded: Dict[Text, Any] = {}
+
     def wrapped(spacy_model_name):
-        model = load_model(spacy_model_name)
+        if spacy_model_name in loaded:  # the model's graph asks twice; one copy in memory
+            return loaded[spacy_model_name]
+        import spacy
+
+        original = spacy.load
+
+        def load_only_what_is_used(name, **kwargs):
+            # Rasa disables the parser; excluded pipes are not even read from disk
+            excluded = [*SPACY_PIPES_UNUSED, *kwargs.pop("disable", ())]
+            return original(name, exclude=excluded, **kwargs)
+
+        spacy.load = load_only_what_is_used
+        try:
+            model = load_model(spacy_model_name)
+        finally:
+            spacy.load = original
         for pipe in SPACY_PIPES_UNUSED:
             if pipe in model.model.pipe_names:
                 model.model.remove_pipe(pipe)
+        loaded[spacy_model_name] = model
         return model
 
     wrapped.without_unused_pipes = True

@@ -150,23 +150,27 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
             [ACTION_SERVER, "--host", "127.0.0.1", "--actions", "actions", "--port", str(args.actions_port)],
             {**env, TOKEN_ENV: token},
         )
-        if not wait_http(f"http://127.0.0.1:{args.actions_port}/health", 60, actions):
-            actions.drain()
-            console.error("Le serveur d'actions n'a pas démarré.")
-            return 1
-        if not args.shell:
-            web = ["ops.web.server", "--host", args.host, "--port", str(args.web_port), "--socket-port", str(args.port)]
-            start("web", web, env)
         origins = settings.current().origins(args.web_port)
         env["FAQ_WEB_ORIGINS"] = ",".join(origins)  # read by addons.socketio_channel (socket.io)
         common = ["--model", args.model, "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")]
         where = ["--interface", args.host, "--port", str(args.port)]
-        console.say(f"Chargement du modèle {_shown(Path(args.model))} (une minute environ)…")
+        model = f"Chargement du modèle {_shown(Path(args.model))} (une minute environ)…"
+        rasa = None
+        if not args.shell:
+            # the page and Rasa start while the action server does: Rasa needs it at the first message only
+            web = ["ops.web.server", "--host", args.host, "--port", str(args.web_port), "--socket-port", str(args.port)]
+            start("web", web, env)
+            console.say(model)
+            rasa = start("rasa", [RASA_CLI, "run", *common, *where, "--cors", *origins], env)
+        if not wait_http(f"http://127.0.0.1:{args.actions_port}/health", 60, actions):
+            actions.drain()
+            console.error("Le serveur d'actions n'a pas démarré.")
+            return 1
         if args.shell:
+            console.say(model)
             # stdin and stdout stay the terminal's: the conversation; its log lines go through the console
             shell = start("rasa", [RASA_CLI, "shell", *common, *where], env, interactive=True)
             return shell.process.wait()
-        rasa = start("rasa", [RASA_CLI, "run", *common, *where, "--cors", *origins], env)
         if wait_http(f"http://127.0.0.1:{args.port}/", 300, rasa):
             console.say(
                 f"Assistant prêt : REST sur http://{args.host}:{args.port}/webhooks/rest/webhook (Ctrl-C pour arrêter)"

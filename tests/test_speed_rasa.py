@@ -33,6 +33,17 @@ def test_no_component_reads_spacy_entities():
     assert "SpacyFeaturizer" not in names  # document vectors are not checked below
 
 
+def test_spacy_model_read_once_without_the_pipes_nobody_runs():
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+
+    patches.apply()
+    first, second = SpacyNLP.load_model("fr_core_news_sm"), SpacyNLP.load_model("fr_core_news_sm")
+    assert first is second
+    loaded = first.model.component_names  # disabled pipes included: what was read from disk
+    assert "ner" not in loaded and "parser" not in loaded
+    assert {"tok2vec", "morphologizer", "attribute_ruler", "lemmatizer"} <= set(first.model.pipe_names)
+
+
 def test_spacy_without_ner_gives_the_featurizers_the_same_tokens():
     from rasa.nlu.utils.spacy_utils import SpacyNLP
 
