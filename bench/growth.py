@@ -34,7 +34,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -250,32 +249,17 @@ def copy_project(folder: Path, kb_doc: Optional[dict], examples: Dict[str, List[
 
 
 def tree_depth(faq_file: Path) -> Dict[str, int]:
-    """Fewest clicks to each answer from the greeting (breadth-first, as tests/test_tree.py)."""
+    """Fewest clicks to each answer from the greeting (bot.tree.reach, as tests/test_tree.py)."""
     from bot.knowledge import load as load_kb
-    from bot.tree import SKIP, Listing, extend, next_step
+    from bot.tree import reach
 
     kb = load_kb(faq_file)
-    best: Dict[str, int] = {}
-    longest_list = 0
-    queue = deque([((), 0)])
-    while queue:
-        path, clicks = queue.popleft()
-        step = next_step(kb, path)
-        if isinstance(step, Listing):
-            if all(value != SKIP for _, value in path):  # "passer" at every question lists everything
-                longest_list = max(longest_list, len(step.answers))
-            for answer in step.answers:
-                cost = clicks if len(step.answers) == 1 else clicks + 1
-                best[answer.id] = min(best.get(answer.id, 99), cost)
-            continue
-        for option, _ in step.options:
-            queue.append((extend(path, step.facet.id, option.id), clicks + 1))
-        queue.append((extend(path, step.facet.id, SKIP), clicks + 1))
+    found = reach(kb)
     return {
         "answers": len(kb.answers),
-        "reached": len(best),
-        "deepest_clicks": max(best.values()) if best else 0,
-        "longest_list": longest_list,
+        "reached": len(found.clicks),
+        "deepest_clicks": max(found.clicks.values()) if found.clicks else 0,
+        "longest_list": found.longest_list,
     }
 
 

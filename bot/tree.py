@@ -9,8 +9,9 @@ keeps no state of its own.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot.knowledge import Answer, Facet, KnowledgeBase, Option
 
@@ -112,3 +113,32 @@ def next_step(kb: KnowledgeBase, path: Path = ()):
 
 def extend(path: Path, facet_id: str, value: str) -> Path:
     return path + ((facet_id, value),)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far the answers sit from the greeting, button by button."""
+
+    clicks: Dict[str, int]  # answer id -> fewest clicks (one answer is shown at once; several: one more)
+    longest_list: int  # the longest listing reached with a choice at every question (no "Je ne sais pas")
+
+
+def reach(kb: KnowledgeBase) -> Reach:
+    """Breadth-first over every button from the greeting (the tree's promise: each answer in a few clicks)."""
+    best: Dict[str, int] = {}
+    longest_list = 0
+    queue = deque([((), 0)])
+    while queue:
+        path, clicks = queue.popleft()
+        step = next_step(kb, path)
+        if isinstance(step, Listing):
+            if all(value != SKIP for _, value in path):
+                longest_list = max(longest_list, len(step.answers))
+            for answer in step.answers:
+                cost = clicks if len(step.answers) == 1 else clicks + 1
+                best[answer.id] = min(best.get(answer.id, clicks + 1), cost)
+            continue
+        for option, _ in step.options:
+            queue.append((extend(path, step.facet.id, option.id), clicks + 1))
+        queue.append((extend(path, step.facet.id, SKIP), clicks + 1))
+    return Reach(best, longest_list)

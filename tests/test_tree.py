@@ -16,6 +16,7 @@ from bot.tree import (
     format_path,
     next_step,
     parse_path,
+    reach,
 )
 
 KB = default_kb()
@@ -109,21 +110,7 @@ def test_invalid_paths_are_refused(raw):
 
 def _clicks_to_every_answer():
     """Breadth-first over the buttons, from the greeting: fewest clicks to each answer."""
-    best = {}
-    queue = deque([((), 0)])
-    while queue:
-        path, clicks = queue.popleft()
-        step = next_step(KB, path)
-        if isinstance(step, Listing):
-            for answer in step.answers:
-                # one answer is shown at once; several are one more click on a title
-                cost = clicks if len(step.answers) == 1 else clicks + 1
-                best[answer.id] = min(best.get(answer.id, 99), cost)
-            continue
-        for option, _ in step.options:
-            queue.append((extend(path, step.facet.id, option.id), clicks + 1))
-        queue.append((extend(path, step.facet.id, SKIP), clicks + 1))
-    return best
+    return reach(KB).clicks
 
 
 def _all_question_paths():
