@@ -12,7 +12,6 @@ Loaded by Rasa from config.yml (module path); the decision itself stays in `bot.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -26,19 +25,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.matching import mean_ranking
 
 KEPT = "faq_first_ranking"  # message property, never part of the parse result
-
-
-def _import_skops_keeping_the_log_level() -> None:
-    """The logistic regression is loaded with skops, whose import sets the root logger to WARNING:
-    Rasa's own INFO lines ("Rasa server is up and running.") would vanish from the server's log.
-    Imported here first (Rasa imports this module before loading any component), level restored."""
-    level = logging.root.level
-    import skops.io  # noqa: F401
-
-    logging.root.setLevel(level)
-
-
-_import_skops_keeping_the_log_level()
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

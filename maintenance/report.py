@@ -280,12 +280,7 @@ def render_text(report: "Report", kb: KnowledgeBase, top: int) -> str:
             [
                 [
                     _cut(s.title, TITLE_WIDTH),
-                    s.shown,
-                    s.by_via.get(Via.GUIDE, 0),
-                    s.by_via.get(Via.FREE_TEXT, 0),
-                    s.by_via.get(Via.SUGGESTION, 0),
-                    s.yes,
-                    s.no,
+                    *_counts(s),
                     _pct(s.helpful_pct),
                 ]
                 for s in stats
@@ -368,17 +363,17 @@ def write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[object
         writer.writerows([[_cell(c) for c in row] for row in rows])
 
 
+def _counts(s: AnswerStat) -> list:
+    """Shown, by way (guide, free text, suggestion), Oui, Non: the columns every answers table has."""
+    return [s.shown, *(s.by_via.get(via, 0) for via in (Via.GUIDE, Via.FREE_TEXT, Via.SUGGESTION)), s.yes, s.no]
+
+
 def answers_rows(stats: Sequence[AnswerStat]) -> List[list]:
     return [
         [
             s.answer_id,
             s.title,
-            s.shown,
-            s.by_via.get(Via.GUIDE, 0),
-            s.by_via.get(Via.FREE_TEXT, 0),
-            s.by_via.get(Via.SUGGESTION, 0),
-            s.yes,
-            s.no,
+            *_counts(s),
             "" if s.helpful_pct is None else s.helpful_pct,
         ]
         for s in stats
@@ -512,12 +507,7 @@ def render_html(report: "Report", kb: KnowledgeBase, top: int) -> str:
             [
                 [
                     s.title,
-                    s.shown,
-                    s.by_via.get(Via.GUIDE, 0),
-                    s.by_via.get(Via.FREE_TEXT, 0),
-                    s.by_via.get(Via.SUGGESTION, 0),
-                    s.yes,
-                    s.no,
+                    *_counts(s),
                     _pct(s.helpful_pct),
                 ]
                 for s in stats
