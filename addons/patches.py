@@ -20,9 +20,9 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    default, FULL, fsyncs the WAL at every commit): the database stays consistent after a crash or
    a power cut, which may lose only the last steps committed before a power cut (not before a
    crash of the process). FAQ store (bot/store.py) already runs this way.
-4. Log level. The logistic regression of the NLU (addons/nlu_ensemble.py) is loaded with skops,
-   whose import sets the root logger to WARNING: Rasa's INFO lines ("Rasa server is up and
-   running.") would vanish. skops is imported here first, and the level restored.
+4. Log level. A model whose logistic regression was stored by Rasa itself (with skops, before
+   patch 11) is still loaded with skops, whose import sets the root logger to WARNING: Rasa's INFO
+   lines ("Rasa server is up and running.") would vanish. The level is restored after that import.
 5. spaCy without its named entities. Rasa's `SpacyNLP` loads `fr_core_news_sm` with every pipe but
    the parser; its NER (a network with its own embedding layer) was 58 % of spaCy's time per message
    (3.9 ms of 6.7), and nothing reads its entities: the pipeline has no `SpacyEntityExtractor`
@@ -63,6 +63,21 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    the slot events of all the sessions before it (after 50 sessions of one conversation, dozens of
    copies of `last_answer_id`). Here each slot is carried over once, with its last value (and that
    event's metadata): the slots of the new session are the same.
+10. DIET restored for prediction only. To load a trained DIET, Rasa builds an empty network,
+   *trains it for one step* on one example (so that every weight, the optimizer's included, exists
+   with its shape), then overwrites the weights from the model and traces the prediction: the
+   training step traces Keras' whole training function, 6 of the 20 seconds between `make run` and
+   the first answer. Here, when the model is loaded to predict (not to fine-tune), the weights are
+   read first and each one takes its trained value when the prediction's first run creates it
+   (TensorFlow restores a checkpoint's values on creation); the optimizer's state, which prediction
+   never reads, stays in the file. Same network, same weights: on every example of data/nlu.yml
+   the intent rankings are identical to Rasa's own loading (tests/test_speed_rasa.py).
+11. The logistic regression stored as plain arrays. Rasa stores it with skops, whose import alone
+   lists every class of scikit-learn (it imports all its modules to do so): 5 s of the start and
+   memory for modules nobody uses. Here the model is stored as what its predictions read, the
+   coefficients, intercepts and intent names in a NumPy file read without pickle, and its settings
+   in JSON; a model stored by Rasa (a `.skops` file) is still read with skops. Same probabilities
+   (tests/test_speed_rasa.py).
 """
 
 from __future__ import annotations
@@ -280,12 +295,105 @@ def last_slot_values(slot_set_events_from_tracker):
     return wrapped
 
 
+def restored_for_prediction(load):
+    """Wrap the function under Rasa's `RasaModel.load` classmethod: to predict, the weights are read
+    first and take their values as the first prediction creates them (no training step)."""
+    if getattr(load, "restored_for_prediction", False):
+        return load
+
+    def wrapped(
+        cls, model_file_name, model_data_example, predict_data_example=None, finetune_mode=False, *args, **kwargs
+    ):
+        if finetune_mode or not predict_data_example:
+            return load(cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs)
+        import tensorflow as tf
+        from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+
+        config = kwargs.get("config", {})
+        model = cls(*args, **kwargs)
+        model.compile(
+            optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)), run_eagerly=config.get(RUN_EAGERLY)
+        )
+        restored = model.load_weights(model_file_name)
+        model.run_inference(predict_data_example)  # creates every weight a prediction reads, each restored
+        restored.assert_existing_objects_matched()  # none of them kept an initial value
+        restored.expect_partial()  # the optimizer's state stays in the file: prediction never reads it
+        return model
+
+    wrapped.restored_for_prediction = True
+    wrapped.__wrapped__ = load
+    return wrapped
+
+
+LINEAR_ARRAYS = ("coef_", "intercept_", "classes_", "n_iter_")  # what predict_proba reads, once fitted
+
+
+def linear_as_arrays(persist):
+    """Wrap Rasa's `LogisticRegressionClassifier.persist`: a fitted model stored as arrays and JSON."""
+    if getattr(persist, "linear_as_arrays", False):
+        return persist
+
+    def wrapped(self) -> None:
+        import json
+
+        import numpy as np
+
+        if not all(hasattr(self.clf, name) for name in LINEAR_ARRAYS):  # not trained: Rasa stores it
+            return persist(self)
+        with self._model_storage.write_to(self._resource) as model_dir:
+            np.savez(model_dir / f"{self._resource.name}.npz", **{n: getattr(self.clf, n) for n in LINEAR_ARRAYS})
+            (model_dir / f"{self._resource.name}.json").write_text(json.dumps(self.clf.get_params()), encoding="utf-8")
+
+    wrapped.linear_as_arrays = True
+    wrapped.__wrapped__ = persist
+    return wrapped
+
+
+def linear_from_arrays(load):
+    """Wrap the function under Rasa's `LogisticRegressionClassifier.load` classmethod: arrays read
+    without pickle; a model stored by Rasa is read by Rasa, with skops, and the log level kept."""
+    if getattr(load, "linear_from_arrays", False):
+        return load
+
+    def wrapped(cls, config, model_storage, resource, execution_context, **kwargs):
+        import json
+
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression
+
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                arrays = model_dir / f"{resource.name}.npz"
+                if arrays.exists():
+                    clf = LogisticRegression(**json.loads((model_dir / f"{resource.name}.json").read_text("utf-8")))
+                    with np.load(arrays, allow_pickle=False) as stored:
+                        for name in LINEAR_ARRAYS:
+                            setattr(clf, name, stored[name])
+                    clf.n_features_in_ = clf.coef_.shape[1]
+                    component = cls(config, execution_context.node_name, model_storage, resource)
+                    component.clf = clf
+                    return component
+        except ValueError:  # no such resource: Rasa's own load creates an untrained classifier
+            pass
+        level = logging.root.level
+        try:
+            return load(cls, config, model_storage, resource, execution_context, **kwargs)
+        finally:
+            logging.root.setLevel(level)  # skops' import sets the root logger to WARNING
+
+    wrapped.linear_from_arrays = True
+    wrapped.__wrapped__ = load
+    return wrapped
+
+
 def apply() -> None:
     import rasa.utils.endpoints
     from rasa.core import processor, tracker_store
     from rasa.core.actions import action
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
     from rasa.nlu.utils.spacy_utils import SpacyNLP
     from rasa.shared.core import events
+    from rasa.utils.tensorflow.models import RasaModel
 
     if (
         not callable(getattr(action.RemoteAction, "_validate_action_result", None))
@@ -296,6 +404,9 @@ def apply() -> None:
         or not callable(getattr(processor.MessageProcessor, "_has_session_expired", None))
         or not callable(getattr(events.Event, "resolve_by_type", None))
         or not callable(getattr(action.ActionSessionStart, "_slot_set_events_from_tracker", None))
+        or not callable(getattr(getattr(RasaModel, "load", None), "__func__", None))
+        or not callable(getattr(LogisticRegressionClassifier, "persist", None))
+        or not callable(getattr(getattr(LogisticRegressionClassifier, "load", None), "__func__", None))
     ):
         raise RuntimeError("this Rasa version differs from 3.6: review addons/patches.py")
     timeout = settings.current().action_timeout
@@ -312,11 +423,6 @@ def apply() -> None:
     action.ActionSessionStart._slot_set_events_from_tracker = staticmethod(
         last_slot_values(action.ActionSessionStart._slot_set_events_from_tracker)
     )
-    _import_skops_keeping_the_log_level()
-
-
-def _import_skops_keeping_the_log_level() -> None:
-    level = logging.root.level
-    import skops.io  # noqa: F401
-
-    logging.root.setLevel(level)
+    RasaModel.load = classmethod(restored_for_prediction(RasaModel.load.__func__))
+    LogisticRegressionClassifier.persist = linear_as_arrays(LogisticRegressionClassifier.persist)
+    LogisticRegressionClassifier.load = classmethod(linear_from_arrays(LogisticRegressionClassifier.load.__func__))
