@@ -78,6 +78,13 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    coefficients, intercepts and intent names in a NumPy file read without pickle, and its settings
    in JSON; a model stored by Rasa (a `.skops` file) is still read with skops. Same probabilities
    (tests/test_speed_rasa.py).
+12. Events stored without counting them first. To save a conversation, Rasa's SQL tracker store first
+   counts, with a query, the events of the current session already in the database, then writes
+   the tracker's events past that number: a second query per message, beside the one that read the
+   session back. That number is the length of the tracker when it was read (the same query, under
+   the conversation's lock), then after each save the tracker's length: it is noted on the tracker
+   object, and the count query runs only for a tracker this store did not read (a new conversation).
+   Same rows written (tests/test_speed_rasa.py).
 """
 
 from __future__ import annotations
@@ -386,6 +393,59 @@ def linear_from_arrays(load):
     return wrapped
 
 
+STORED = "_faq_events_stored"  # attribute of a tracker: how many of its events the database holds
+
+
+def noting_stored_events(retrieve):
+    """Wrap Rasa's `SQLTrackerStore._retrieve`: the tracker read notes how many events were read."""
+    if getattr(retrieve, "noting_stored_events", False):
+        return retrieve
+
+    async def wrapped(self, sender_id, fetch_events_from_all_sessions):
+        tracker = await retrieve(self, sender_id, fetch_events_from_all_sessions)
+        if tracker is not None and not fetch_events_from_all_sessions and tracker.events.maxlen is None:
+            setattr(tracker, STORED, len(tracker.events))
+        return tracker
+
+    wrapped.noting_stored_events = True
+    wrapped.__wrapped__ = retrieve
+    return wrapped
+
+
+def stored_events_known(additional_events):
+    """Wrap Rasa's `SQLTrackerStore._additional_events(session, tracker)`: the events past the noted
+    number, without the count query, when the tracker carries it."""
+    if getattr(additional_events, "stored_events_known", False):
+        return additional_events
+
+    def wrapped(self, session, tracker):
+        import itertools
+
+        stored = getattr(tracker, STORED, None)
+        if stored is None or tracker.events.maxlen is not None or stored > len(tracker.events):
+            return additional_events(self, session, tracker)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
+
+    wrapped.stored_events_known = True
+    wrapped.__wrapped__ = additional_events
+    return wrapped
+
+
+def noting_saved_events(save):
+    """Wrap Rasa's `SQLTrackerStore.save(tracker)`: once saved, all the tracker's events are stored."""
+    if getattr(save, "noting_saved_events", False):
+        return save
+
+    async def wrapped(self, tracker):
+        await save(self, tracker)
+        if tracker.events.maxlen is None:
+            setattr(tracker, STORED, len(tracker.events))
+
+    wrapped.noting_saved_events = True
+    wrapped.__wrapped__ = save
+    return wrapped
+
+
 def apply() -> None:
     import rasa.utils.endpoints
     from rasa.core import processor, tracker_store
@@ -406,6 +466,10 @@ def apply() -> None:
         or not callable(getattr(action.ActionSessionStart, "_slot_set_events_from_tracker", None))
         or not callable(getattr(getattr(RasaModel, "load", None), "__func__", None))
         or not callable(getattr(LogisticRegressionClassifier, "persist", None))
+        or not all(
+            callable(getattr(tracker_store.SQLTrackerStore, name, None))
+            for name in ("_retrieve", "_additional_events", "save")
+        )
         or not callable(getattr(getattr(LogisticRegressionClassifier, "load", None), "__func__", None))
     ):
         raise RuntimeError("this Rasa version differs from 3.6: review addons/patches.py")
@@ -426,3 +490,7 @@ def apply() -> None:
     RasaModel.load = classmethod(restored_for_prediction(RasaModel.load.__func__))
     LogisticRegressionClassifier.persist = linear_as_arrays(LogisticRegressionClassifier.persist)
     LogisticRegressionClassifier.load = classmethod(linear_from_arrays(LogisticRegressionClassifier.load.__func__))
+    sql = tracker_store.SQLTrackerStore
+    sql._retrieve = noting_stored_events(sql._retrieve)
+    sql._additional_events = stored_events_known(sql._additional_events)
+    sql.save = noting_saved_events(sql.save)

@@ -312,3 +312,55 @@ def test_linear_stored_by_rasa_still_loads(linear):
     assert [p.suffix for p in folder.rglob("*") if p.is_file()] == [".skops"]
     assert loaded is not fitted
     assert np.array_equal(loaded.predict_proba(features), fitted.predict_proba(features))
+
+
+def _conversation_rows(tmp_path, name, patched: bool):
+    """Three messages and a new session through a SQL tracker store on a SQLite file: the rows
+    stored, and the statements that counted events."""
+    import time
+
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+
+    patches.apply()
+    store = SQLTrackerStore(Domain.from_path(str(ROOT / "domain.yml")), db=str(tmp_path / f"{name}.db"))
+    sql = SQLTrackerStore
+    if not patched:  # Rasa's own functions, this store only
+        for attribute in ("_retrieve", "_additional_events", "save"):
+            setattr(store, attribute, getattr(sql, attribute).__wrapped__.__get__(store))
+    counts = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *a: counts.append(1) if "count(" in a[2] else None)
+
+    async def talk():
+        start = time.time() + 1  # after the first action_listen, which Rasa stamps with the time
+        clock = iter(start + t for t in range(1000))
+        tracker = await store.get_or_create_tracker("c1")
+        for message in ("Bonjour", "combien coûte QHN ?", "Oui", "session", "Merci"):
+            if message == "session":
+                tracker.update(ActionExecuted("action_session_start", timestamp=next(clock)))
+                tracker.update(SessionStarted(timestamp=next(clock)))
+                tracker.update(SlotSet("last_answer_id", "qhn_cout_certification", timestamp=next(clock)))
+            else:
+                tracker.update(UserUttered(message, timestamp=next(clock)))
+                tracker.update(BotUttered(f"réponse à {message}", timestamp=next(clock)))
+                tracker.update(ActionExecuted("action_listen", timestamp=next(clock)))
+            await store.save(tracker)
+            tracker = await store.retrieve("c1")
+
+    asyncio.run(talk())
+    with store.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT sender_id, type_name, data FROM events ORDER BY id")).all()
+    # each run has its own clock: the rows compared without their time
+    return [
+        (sender, kind, {k: v for k, v in json.loads(data).items() if k != "timestamp"}) for sender, kind, data in rows
+    ], len(counts)
+
+
+def test_tracker_store_writes_the_same_rows_without_counting(tmp_path):
+    ours, ours_counts = _conversation_rows(tmp_path, "ours", patched=True)
+    rasa, rasa_counts = _conversation_rows(tmp_path, "rasa", patched=False)
+    assert len(rasa) == 16 and ours == rasa  # the first action_listen, then 5 x 3
+    assert rasa_counts == 6  # one count query per save (the new conversation is saved once created)
+    assert ours_counts == 1  # only when the new conversation is first saved
