@@ -267,8 +267,8 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
                 "first answer ≤ 30 s after start",
                 _s(first),
                 first <= TARGETS["first_s"],
-                "From the start of ops.serve: the action server starts first (the launcher waits for it), "
-                "then Rasa imports TensorFlow and loads the model with spaCy's French model"
+                "From the start of ops.serve: Rasa starts while the action server does, imports TensorFlow and "
+                "loads the model with spaCy's French model"
                 + (
                     f"; the stock Rasa server, without spaCy or action server, needs {stock_first:.1f} s here."
                     if stock_first
@@ -282,8 +282,8 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
                 "first answer ≤ 15 s after start",
                 _s(first),
                 first <= SPEED["first_s"],
-                "Same start as above: the action server, then Rasa imports TensorFlow and restores the model "
-                "(DIET, logistic regression, spaCy's French model); the figure varies with the machine's load.",
+                "Same start as above: Rasa imports TensorFlow and restores the model (DIET, logistic regression, "
+                "spaCy's French model); the figure varies with the machine's load.",
             )
         )
     rasa_peak = run.peaks_mb.get("ours: Rasa server")
