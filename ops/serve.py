@@ -154,7 +154,7 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
         env["FAQ_WEB_ORIGINS"] = ",".join(origins)  # read by addons.socketio_channel (socket.io)
         common = ["--model", args.model, "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")]
         where = ["--interface", args.host, "--port", str(args.port)]
-        model = f"Chargement du modèle {_shown(Path(args.model))} (une minute environ)…"
+        model = f"Chargement du modèle {_shown(Path(args.model))} (une quinzaine de secondes)…"
         rasa = None
         if not args.shell:
             # the page and Rasa start while the action server does: Rasa needs it at the first message only
