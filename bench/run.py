@@ -149,7 +149,7 @@ def _our_model(work: Path, settings: Settings, run: Run) -> Path:
         run.our_model = f"{OUR_MODEL.relative_to(ROOT)} (from `make train`; quick mode does not retrain)"
         return OUR_MODEL
     log("training our bot (c) into a temp folder (models/faq.tar.gz is left alone)")
-    trained = train(ROOT, [], work / "models", "faq", work / "cache-ours", work / "train-ours.log")
+    trained = train(ROOT, [], work / "models", "faq", work / "cache-ours", work / "train-ours.log", cli="addons.cli")
     run.training["ours"] = trained
     run.our_model = "trained in this run from config.yml, domain.yml and data/ (the one timed below)"
     log(f"our model trained in {trained.seconds:.0f} s")

@@ -19,12 +19,13 @@ class Training:
     peak_rss_mb: float
 
 
-def train(cwd: Path, args: List[str], out: Path, name: str, cache: Path, log_path: Path) -> Training:
+def train(cwd: Path, args: List[str], out: Path, name: str, cache: Path, log_path: Path, cli: str = "rasa") -> Training:
     """`rasa train ARGS --out OUT --fixed-model-name NAME` with an empty training cache of its own
-    (RASA_CACHE_DIRECTORY), so every component is really trained."""
+    (RASA_CACHE_DIRECTORY), so every component is really trained. `cli`: the module run with
+    `python -m`, Rasa's own or `addons.cli` (ours: Rasa with our patches, as `make train` runs it)."""
     out.mkdir(parents=True, exist_ok=True)
     cache.mkdir(parents=True, exist_ok=True)
-    command = [PYTHON, "-m", "rasa", "train", *args, "--out", str(out), "--fixed-model-name", name]
+    command = [PYTHON, "-m", cli, "train", *args, "--out", str(out), "--fixed-model-name", name]
     with open(log_path, "w") as handle:
         started = time.monotonic()
         process = subprocess.Popen(

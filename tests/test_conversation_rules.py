@@ -1,4 +1,5 @@
-"""Rasa's own conversation tests: `rasa test core` on tests/test_stories.yml with the trained model.
+"""Rasa's own conversation tests: `rasa test core` on tests/test_stories.yml with the trained model
+(through `addons.cli`, as the server runs it: the model is stored and loaded with addons/patches.py).
 
 A cheap check that the rules route each intent to its action, and that typical wordings reach the
 intent the story expects (the NLU is run on the `user:` texts), with no server and no custom action.
@@ -16,7 +17,7 @@ def test_the_conversation_stories_pass(tmp_path):
         [
             sys.executable,
             "-m",
-            "rasa",
+            "addons.cli",
             "test",
             "core",
             "--model",
