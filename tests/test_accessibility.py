@@ -303,6 +303,25 @@ def test_escape_closes_the_widget_and_the_focus_returns_to_the_launcher(page, si
     assert active_is(widget, "[data-open-assistant]")
 
 
+def test_opened_before_the_connection_the_text_box_takes_the_focus_once_usable(page, browser):
+    """On a slow connection the widget opens before it is connected: its text box is disabled then,
+    and gets the focus as soon as it can be used (not left on the launcher)."""
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*socket.io*"]})  # the connection waits
+    try:
+        widget = page("1280")
+        widget.driver.find_element(By.CSS_SELECTOR, ".rw-launcher").send_keys(Keys.ENTER)
+        widget.wait(lambda d: widget.is_open(), 10, "the launcher did not open the widget")
+        time.sleep(1)
+        box = widget.driver.find_element(By.CSS_SELECTOR, ".rw-new-message")
+        assert box.get_attribute("disabled") is not None  # not connected: not usable yet
+        assert not active_is(widget, ".rw-new-message")
+    finally:
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    widget.wait_last_bot(FIRST_QUESTION)
+    widget.wait(lambda d: active_is(widget, ".rw-new-message"), 10, "the focus did not go to the text box")
+
+
 # --- 2. a visible focus ring on every control ----------------------------------------------------
 
 

@@ -153,6 +153,8 @@
   var lastCount = 0;
   var lastLayout = "";      // what the history looked like when its scroll was last set
   var opener = null;        // a page button ([data-open-assistant]) that opened the conversation
+  var openedByUser = false; // the launcher was just pressed: the conversation opens at the user's request
+  var focusWhenReady = false; // the text box takes the focus once usable (it is disabled until connected)
 
   function patch() {
     var open = conversation();
@@ -165,6 +167,8 @@
     updateModal(); // first: the focus cannot go back to a page that is still inert
     if (!!open !== wasOpen) {
       wasOpen = !!open;
+      focusWhenReady = !!open && (openedByUser || !!opener);
+      openedByUser = false;
       if (!open) {
         seen = false;
         lastLayout = "";
@@ -180,6 +184,18 @@
         if (back && lost) back.focus();
       }
     }
+    if (open && focusWhenReady) focusTextBox(open);
+  }
+
+  /* Opened by the user, the conversation puts the focus in its text box, as rasa-webchat does when
+     it is connected at once; on a slow connection the box is still disabled then, so the focus
+     goes there when it becomes usable, unless the user has put it inside the conversation meanwhile. */
+  function focusTextBox(open) {
+    var input = open.querySelector(".rw-new-message");
+    if (!input || input.disabled) return;
+    focusWhenReady = false;
+    var active = document.activeElement;
+    if (!active || active === document.body || !open.contains(active)) input.focus();
   }
 
   function patchConversation(open) {
@@ -346,7 +362,13 @@
   if (FULL_SCREEN.addEventListener) FULL_SCREEN.addEventListener("change", updateModal);
   else if (FULL_SCREEN.addListener) FULL_SCREEN.addListener(updateModal);
 
-  new MutationObserver(patch).observe(root, { childList: true, subtree: true });
+  // "disabled": the text box becomes usable when the connection is made
+  new MutationObserver(patch).observe(root, {
+    childList: true, subtree: true, attributes: true, attributeFilter: ["disabled"]
+  });
+  root.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest(".rw-launcher") && !conversation()) openedByUser = true;
+  }, true);
 
   /* --- keyboard ----------------------------------------------------------------------- */
 
