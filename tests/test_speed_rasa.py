@@ -364,3 +364,39 @@ def test_tracker_store_writes_the_same_rows_without_counting(tmp_path):
     assert len(rasa) == 16 and ours == rasa  # the first action_listen, then 5 x 3
     assert rasa_counts == 6  # one count query per save (the new conversation is saved once created)
     assert ours_counts == 1  # only when the new conversation is first saved
+
+
+def test_diet_loaded_the_rasa_way_when_a_weight_was_not_restored():
+    """Should a network have a weight the file does not restore, Rasa's own loading is used."""
+    calls = []
+
+    class Restored:
+        def expect_partial(self):
+            pass
+
+        def assert_existing_objects_matched(self):
+            raise AssertionError("a weight kept its initial value")
+
+    class Network:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def compile(self, **kwargs):
+            pass
+
+        def load_weights(self, path):
+            return Restored()
+
+        def run_inference(self, data):
+            calls.append("prediction")
+
+    def rasa_load(cls, *args, **kwargs):
+        calls.append("rasa")
+        return "loaded by Rasa"
+
+    load = patches.restored_for_prediction(rasa_load)
+    assert load(Network, "weights", "example", "text example", False, config={}) == "loaded by Rasa"
+    assert calls == ["prediction", "rasa"]
+    calls.clear()
+    assert load(Network, "weights", "example", "text example", True, config={}) == "loaded by Rasa"  # fine-tuning
+    assert calls == ["rasa"]
