@@ -162,11 +162,13 @@ def _free_text_reply(kb: KnowledgeBase, decision: "matching.Decision", first_tur
         ]
         buttons += [button(texts.NONE_OF_THESE_LABEL, "rephrase"), BROWSE_BUTTON]
         return Reply([Message(texts.DID_YOU_MEAN, buttons)])
-    if first_turn and not decision.path and decision.reason in (matching.Reason.UNSURE, matching.Reason.OUT_OF_SCOPE):
-        return welcome(kb)
-    return Reply([Message(texts.NOT_FOUND, [CONTACT_BUTTON]), Message(texts.BROWSE_INSTEAD)]) + guide(
+    if first_turn and not decision.path and decision.reason == matching.Reason.UNSURE:
+        return welcome(kb)  # a first message the NLU cannot place ("bonsoir", "test") is taken as a hello
+    not_found = Reply([Message(texts.NOT_FOUND, [CONTACT_BUTTON]), Message(texts.BROWSE_INSTEAD)]) + guide(
         kb, tree.format_path(decision.path), open_single=False
     )
+    # A first message that is plainly off the FAQ ("quel temps fait-il ?") is told so, after a hello.
+    return Reply([Message(texts.GREETING)]) + not_found if first_turn else not_found
 
 
 def _via(value: Optional[str]) -> Optional[Via]:

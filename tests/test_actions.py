@@ -67,11 +67,11 @@ def test_free_text_uses_the_nlu_ranking():
     assert ("last_answer_via", "free_text") in {(e["name"], e["value"]) for e in events}
 
 
-def test_unanswerable_first_message_gets_the_welcome_later_ones_not_found():
+def test_an_off_topic_first_message_gets_a_hello_and_not_found_later_ones_not_found():
     ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "out_of_scope", "confidence": 0.8}]
-    first, _ = run(ActionAnswerQuestion(), tracker("nlu_fallback", "blabla", ranking=ranking, user_turns=1))
-    later, _ = run(ActionAnswerQuestion(), tracker("nlu_fallback", "blabla", ranking=ranking, user_turns=3))
-    assert first[0]["text"] == texts.WELCOME
+    first, _ = run(ActionAnswerQuestion(), tracker("nlu_fallback", "quel temps fait-il", ranking=ranking, user_turns=1))
+    later, _ = run(ActionAnswerQuestion(), tracker("nlu_fallback", "quel temps fait-il", ranking=ranking, user_turns=3))
+    assert [m["text"] for m in first[:2]] == [texts.GREETING, texts.NOT_FOUND]
     assert later[0]["text"] == texts.NOT_FOUND
 
 

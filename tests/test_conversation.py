@@ -118,7 +118,18 @@ def test_nothing_confident_says_so_and_offers_the_tree():
     assert later.messages[-1].text == KB.facets[0].question
     assert all(a.text not in m.text for m in later.messages for a in KB.answers)
     first = conv.free_text(KB, ranking, first_turn=True)
+    assert [m.text for m in first.messages[:2]] == [texts.GREETING, texts.NOT_FOUND]
+    assert first.messages[-1].text == KB.facets[0].question
+
+
+def test_an_unplaceable_first_message_is_taken_as_a_hello():
+    """Nothing wins, not even out-of-scope ("bonsoir", "test"): the welcome, not "no answer"."""
+    ranking = _ranking(("nlu_fallback", 0.3), ("out_of_scope", 0.2), ("greet", 0.2))
+    first = conv.free_text(KB, ranking, first_turn=True, text="test")
     assert first.messages[0].text == texts.WELCOME
+    assert texts.NOT_FOUND not in [m.text for m in first.messages]
+    later = conv.free_text(KB, ranking, first_turn=False, text="test")
+    assert later.messages[0].text == texts.NOT_FOUND
 
 
 def test_feedback_is_recorded_for_the_answer_the_button_names():
@@ -151,7 +162,7 @@ def test_yes_without_any_answer_records_nothing():
 def test_an_in_domain_question_no_answer_covers_says_so_and_opens_the_tree_where_it_points():
     ranking = _ranking(("ask_qhn_cout_certification", 0.85), ("ask_qhn_iso_9001_13485", 0.05))
     reply = conv.free_text(KB, ranking, first_turn=True, text="Combien de temps dure un audit QHN ?")
-    assert reply.messages[0].text == texts.NOT_FOUND
+    assert [m.text for m in reply.messages[:2]] == [texts.GREETING, texts.NOT_FOUND]
     assert all(a.text not in m.text for m in reply.messages for a in KB.answers)
     listed = [b["title"] for b in reply.messages[-1].buttons]
     assert KB.answer("qhn_cout_certification").title in listed  # the QHN answers, to read for oneself

@@ -34,6 +34,13 @@ def test_free_question_with_typo_gets_its_answer_then_feedback(bot_url):
     assert replies[-1]["text"] == bot_texts.FEEDBACK_QUESTION
 
 
+def test_an_off_topic_first_message_is_told_the_faq_does_not_cover_it(bot_url):
+    replies = send(bot_url, new_sender(), "quel temps fait-il à Paris ?")
+    assert answers_shown(replies) == []
+    assert [r["text"] for r in replies[:2]] == [bot_texts.GREETING, bot_texts.NOT_FOUND]
+    assert replies[-1]["text"] == KB.facets[0].question
+
+
 def test_off_topic_question_gets_no_faq_answer(bot_url):
     sender = new_sender()
     send(bot_url, sender, "bonjour")

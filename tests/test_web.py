@@ -389,11 +389,12 @@ def test_the_conversation_survives_a_reload(widget):
     assert widget.session_id() == session
     widget.shot("07-after-reload")
     # the same conversation goes on server-side: an off-topic question on a first turn would get
-    # the welcome again; here it gets the plain "not in the FAQ"
+    # a hello before "not in the FAQ"; here it gets the plain "not in the FAQ"
     assert next_question == next_step("offre=convergence")
     before = widget.type("quelle est la recette de la tarte aux pommes ?")
     widget.wait(lambda d: len(widget.responses()) > before, message="no reply after the reload")
-    widget.wait(lambda d: texts.NOT_FOUND in widget.bot_texts()[before:], message="not the same conversation")
+    widget.wait(lambda d: texts.NOT_FOUND in widget.bot_texts()[before:], message="no reply after the reload")
+    assert texts.GREETING not in widget.bot_texts()[before:], "not the same conversation"
     assert widget.bot_texts().count(texts.WELCOME) == 1
 
 
