@@ -12,9 +12,7 @@ from __future__ import annotations
 # --- welcome and the guided tree --------------------------------------------------------
 
 GREETING = "Bonjour ! Je suis l'assistant de la FAQ des industriels de l'Agence du Numérique en Santé."
-WELCOME = (
-    GREETING + " Répondez à quelques questions pour trouver votre réponse, ou écrivez directement votre question."
-)
+WELCOME = GREETING + " Répondez à quelques questions pour trouver votre réponse, ou écrivez directement votre question."
 LISTING = "Voici les questions qui correspondent à vos choix :"
 NOTHING_LISTED = "Aucune question de la FAQ ne correspond à ces choix. Reprenons depuis le début."
 INVALID_CHOICE = "Je n'ai pas reconnu ce choix. Reprenons depuis le début."
