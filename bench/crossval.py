@@ -287,15 +287,34 @@ def fold_wording(kb, examples: Tuple[Example, ...]) -> dict:
     return out
 
 
-def replay(predictions: Predictions, thresholds=None, guards: bool = True) -> Tally:
-    """What the bot would have answered to each held-out example, with these thresholds."""
+@functools.lru_cache(maxsize=4)
+def unseen(examples: Tuple[Example, ...]) -> Tuple[bool, ...]:
+    """Per held-out example: True when no example of its training folds nearly repeats it (bot/normalise.py).
+
+    Vendors' wordings repeat one another in data/nlu.yml; a held-out example whose near twin was
+    trained on is recognised by memory. The figures on the unseen examples alone say what a new
+    wording gets."""
+    from bot.normalise import fold, near_duplicate
+
+    folded = [(fold(e.text), e.text) for e in examples]
+    return tuple(
+        near_duplicate(example.text, [f for f, other in zip(folded, examples) if other.fold != example.fold]) is None
+        for example in examples
+    )
+
+
+def replay(predictions: Predictions, thresholds=None, guards: bool = True, only_unseen: bool = False) -> Tally:
+    """What the bot would have answered to each held-out example (or each unseen one), with these thresholds."""
     from bot import matching
     from bot.knowledge import default_kb
 
     kb = default_kb()
     words = fold_wording(kb, tuple(predictions.examples))
+    kept = unseen(tuple(predictions.examples)) if only_unseen else (True,) * len(predictions.examples)
     tally = Tally()
-    for example, ranking in zip(predictions.examples, predictions.rankings):
+    for example, ranking, keep in zip(predictions.examples, predictions.rankings, kept):
+        if not keep:
+            continue
         ranked = [{"name": n, "confidence": c} for n, c in ranking]
         decision = matching.decide(kb, ranked, example.text if guards else "", thresholds, words[example.fold])
         given = decision.answer_ids[0] if decision.kind == matching.DecisionKind.ANSWER else None
@@ -381,6 +400,7 @@ def summarise(predictions: Dict[str, Predictions]) -> dict:
         "data_sha256": hashlib.sha256(NLU_FILE.read_bytes()).hexdigest()[:16],
         "current_thresholds": {"answer": THRESHOLDS.answer, "margin": THRESHOLDS.margin},
         "deployed": deployed(),
+        "unseen_examples": sum(unseen(tuple(next(iter(predictions.values())).examples))),
         "variants": {},
     }
     for name, p in predictions.items():
@@ -393,6 +413,7 @@ def summarise(predictions: Dict[str, Predictions]) -> dict:
             "train_seconds_per_fold": sum(p.train_seconds) / len(p.train_seconds) if p.train_seconds else None,
             "at_current_thresholds": replay(p).figures(),
             "at_current_thresholds_without_guards": replay(p, guards=False).figures(),
+            "at_current_thresholds_unseen": replay(p, only_unseen=True).figures(),
             "chosen": {"answer": chosen[0], "margin": chosen[1], **chosen[2]} if chosen else None,
             "curve": [{"answer": a, "margin": m, **f} for a, m, f in rows],
             "wrong_at_current": replay(p).wrong_examples[:40],

@@ -685,13 +685,16 @@ def _crossval_section(run) -> List[str]:
         "on those rankings. In-scope: examples of the FAQ intents (right / wrong / asked back); out of scope: every "
         "other intent (handled = no FAQ answer). An ensemble averages two variants' rankings on the same folds. "
         "The thresholds of the bot are chosen here: the most right answers with at most 0.5 % wrong and at least "
-        "97 % of out-of-scope examples handled, never on an evaluation set.",
+        "97 % of out-of-scope examples handled, never on an evaluation set. Unseen examples: the "
+        f"{cv.get('unseen_examples', '?')} held-out examples that no example of their training folds nearly repeats "
+        "(folded texts, difflib ratio ≥ 0.8, as the evaluation sets are checked): what a new wording gets.",
         "",
         f"At the bot's thresholds (answer ≥ {t.answer:.2f}, margin ≥ {t.margin:.2f}):",
         "",
         "| variant | intent accuracy | training per fold | right | wrong | asked back | out of scope handled | "
-        "same without the guards: right / wrong / handled | best admissible thresholds |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "same without the guards: right / wrong / handled | same on unseen examples only: right / wrong / handled "
+        "| best admissible thresholds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, v in cv["variants"].items():
         f, g, c = v["at_current_thresholds"], v["at_current_thresholds_without_guards"], v["chosen"]
@@ -702,10 +705,12 @@ def _crossval_section(run) -> List[str]:
             else "none"
         )
         seconds = v.get("train_seconds_per_fold")
+        u = v.get("at_current_thresholds_unseen") or {}
+        unseen = f"{_pct(u['right'])} / {_pct(u['wrong'])} / {_pct(u['out_of_scope_handled'])}" if u else "not measured"
         lines.append(
             f"| {name}: {v['description']} | {_pct(v['intent_accuracy'])} | {_s(seconds)} | {_pct(f['right'])} "
             f"| {_pct(f['wrong'])} | {_pct(f['asked_back'])} | {_pct(f['out_of_scope_handled'])} | "
-            f"{_pct(g['right'])} / {_pct(g['wrong'])} / {_pct(g['out_of_scope_handled'])} | {chosen} |"
+            f"{_pct(g['right'])} / {_pct(g['wrong'])} / {_pct(g['out_of_scope_handled'])} | {unseen} | {chosen} |"
         )
     used = cv["variants"].get(cv.get("deployed", "ours"))
     if used:

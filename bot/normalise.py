@@ -6,8 +6,10 @@ Vendors type without accents, with typographic apostrophes and hyphens or none: 
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+from typing import Iterable, List, Optional, Tuple
 
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 
@@ -17,3 +19,33 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _NOT_WORD.sub(" ", plain).strip()
+
+
+NEAR_DUPLICATE = 0.8  # difflib ratio of the folded texts: at or above, two questions are the same one
+
+
+def near_duplicate(
+    question: str, folded: Iterable[Tuple[str, str]], limit: float = NEAR_DUPLICATE
+) -> Optional[Tuple[str, float]]:
+    """The first of `folded` ((folded text, original) pairs) that `question` nearly repeats, with the ratio.
+
+    Why: an evaluation question, or a held-out example of the cross-validation, that nearly repeats
+    a training example measures memory, not understanding (tests/test_data.py, bench/crossval.py).
+    """
+    matcher = difflib.SequenceMatcher(None, "", fold(question), autojunk=False)
+    for candidate, original in folded:
+        matcher.set_seq1(candidate)
+        if matcher.real_quick_ratio() >= limit and matcher.quick_ratio() >= limit and matcher.ratio() >= limit:
+            return original, round(matcher.ratio(), 2)
+    return None
+
+
+def near_duplicates(questions: Iterable[str], training: Iterable[str], limit: float = NEAR_DUPLICATE) -> List[tuple]:
+    """(question, training example, ratio) for each question too close to a training example."""
+    folded = [(fold(e), e) for e in training]
+    found = []
+    for question in questions:
+        hit = near_duplicate(question, folded, limit)
+        if hit:
+            found.append((question, *hit))
+    return found

@@ -68,3 +68,34 @@ def test_an_ensemble_averages_two_rankings():
     [ranking] = merged.rankings
     assert [name for name, _ in ranking] == ["ask_mes_fonctionnalites", "greet"]
     assert [conf for _, conf in ranking] == pytest.approx([0.6, 0.4])
+
+
+def test_unseen_examples_are_those_no_training_fold_nearly_repeats():
+    examples = (
+        Example("Combien coûte la certification QHN ?", "ask_qhn_cout_certification", 0),
+        Example("combien coute la certification qhn", "ask_qhn_cout_certification", 1),  # its near twin
+        Example("quel est le prix de la certification", "ask_qhn_cout_certification", 2),
+        Example("Combien coûte la certification QHN ??", "ask_qhn_cout_certification", 0),  # twin in its own fold
+    )
+    assert crossval.unseen(examples) == (False, False, True, False)
+    alone = (examples[0], examples[3])  # same fold: one is never trained on while the other is held out
+    assert crossval.unseen(alone) == (True, True)
+
+
+def test_the_replay_on_unseen_examples_leaves_out_the_near_twins():
+    rows = [
+        ("combien coute la certification qhn", "ask_qhn_cout_certification", [("ask_qhn_cout_certification", 0.95)]),
+        ("quel prix pour être certifié QHN", "ask_qhn_cout_certification", [("ask_mes_fonctionnalites", 0.95)]),
+    ]
+    predictions = Predictions(
+        "test",
+        [Example(rows[0][0], rows[0][1], 0), Example(rows[1][0], rows[1][1], 1)],
+        [r for _, _, r in rows],
+    )
+    twin = Example("Combien coûte la certification QHN ?", "ask_qhn_cout_certification", 1)
+    predictions.examples.append(twin)
+    predictions.rankings.append([("ask_qhn_cout_certification", 0.95)])
+    everything = crossval.replay(predictions)
+    assert everything.in_scope == 3
+    new_wordings = crossval.replay(predictions, only_unseen=True)
+    assert new_wordings.in_scope == 1 and new_wordings.right == 0

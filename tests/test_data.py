@@ -1,6 +1,5 @@
 """The content and the training data: verbatim answers, valid facets, files in step."""
 
-import difflib
 import hashlib
 import re
 import subprocess
@@ -12,7 +11,7 @@ import pytest
 import yaml
 
 from bot.knowledge import KnowledgeBaseError, _parse, default_kb
-from bot.normalise import fold
+from bot.normalise import near_duplicates
 from maintenance import sync
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,25 +117,9 @@ def test_training_examples_do_not_copy_the_answers():
 
 
 EVALUATION_SETS = (ROOT / "tests" / "data" / "heldout.yml", ROOT / "bench" / "data" / "evaluation.yml")
-NEAR_DUPLICATE = 0.8  # difflib ratio of the folded texts: at or above, a question is a training example
 # bench/data/evaluation.yml is frozen: nothing is tuned on it, and it changes only by a decision
 # recorded in an issue (then this hash changes with it, in the same commit).
 EVALUATION_SHA256 = "8c5156cb815da66af1890e61e4dcf1ea4afed712023fab196b6bb1f8a897d3fd"
-
-
-def near_duplicates(questions, training, limit=NEAR_DUPLICATE):
-    """(question, training example, ratio) for each question too close to a training example."""
-    folded = [(fold(e), e) for e in training]
-    found = []
-    for question in questions:
-        target = fold(question)
-        matcher = difflib.SequenceMatcher(None, "", target, autojunk=False)
-        for candidate, original in folded:
-            matcher.set_seq1(candidate)
-            if matcher.real_quick_ratio() >= limit and matcher.quick_ratio() >= limit and matcher.ratio() >= limit:
-                found.append((question, original, round(matcher.ratio(), 2)))
-                break
-    return found
 
 
 def test_near_duplicates_are_found_whatever_the_case_accents_and_punctuation():
