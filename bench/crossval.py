@@ -342,12 +342,20 @@ MAX_WRONG = 0.005  # of in-scope questions
 MIN_HANDLED = 0.97  # of out-of-scope questions
 
 
+CROWDED_GRID = (2, 3, 4, 6, 8)  # neighbours from which an answer's product counts as crowded
+
+
+def _admissible(figures: Dict[str, float]) -> bool:
+    return figures["wrong"] <= MAX_WRONG and figures["out_of_scope_handled"] >= MIN_HANDLED
+
+
 def sweep(predictions: Predictions) -> List[Tuple[float, float, Dict[str, float]]]:
+    """(answer, margin, figures) with one answer threshold for every answer."""
     from bot.matching import THRESHOLDS
 
     rows = []
     for answer, margin in product(ANSWER_GRID, MARGIN_GRID):
-        thresholds = dataclasses.replace(THRESHOLDS, answer=answer, margin=margin)
+        thresholds = dataclasses.replace(THRESHOLDS, answer=answer, margin=margin, answer_distinct=answer)
         rows.append((answer, margin, replay(predictions, thresholds).figures()))
     return rows
 
@@ -355,10 +363,32 @@ def sweep(predictions: Predictions) -> List[Tuple[float, float, Dict[str, float]
 def choose(rows: List[Tuple[float, float, Dict[str, float]]]) -> Optional[Tuple[float, float, Dict[str, float]]]:
     """Most right answers with at most 0.5 % wrong and 97 % of out-of-scope examples handled;
     among equals, the highest thresholds (the safer side)."""
-    admissible = [r for r in rows if r[2]["wrong"] <= MAX_WRONG and r[2]["out_of_scope_handled"] >= MIN_HANDLED]
+    admissible = [r for r in rows if _admissible(r[2])]
     if not admissible:
         return None
     return max(admissible, key=lambda r: (round(r[2]["right"], 4), r[0], r[1]))
+
+
+def sweep_distinct(predictions: Predictions, answer: float, margin: float) -> List[Tuple[float, int, Dict[str, float]]]:
+    """(answer_distinct, crowded, figures): `answer` and `margin` fixed (the chosen ones), a lower
+    threshold for the answers with few neighbours (bot/matching.py)."""
+    from bot.matching import THRESHOLDS
+
+    rows = []
+    for distinct, crowded in product([a for a in ANSWER_GRID if a <= answer], CROWDED_GRID):
+        thresholds = dataclasses.replace(
+            THRESHOLDS, answer=answer, margin=margin, answer_distinct=distinct, crowded=crowded
+        )
+        rows.append((distinct, crowded, replay(predictions, thresholds).figures()))
+    return rows
+
+
+def choose_distinct(rows: List[Tuple[float, int, Dict[str, float]]]) -> Optional[Tuple[float, int, Dict[str, float]]]:
+    """The same rule; among equals, the highest threshold and the fewest neighbours (the safer side)."""
+    admissible = [r for r in rows if _admissible(r[2])]
+    if not admissible:
+        return None
+    return max(admissible, key=lambda r: (round(r[2]["right"], 4), r[0], -r[1]))
 
 
 def run_all(k: int = FOLDS, names: Optional[Sequence[str]] = None) -> dict:
@@ -398,7 +428,12 @@ def summarise(predictions: Dict[str, Predictions]) -> dict:
         "folds": max(e.fold for e in next(iter(predictions.values())).examples) + 1,
         "examples": len(next(iter(predictions.values())).examples),
         "data_sha256": hashlib.sha256(NLU_FILE.read_bytes()).hexdigest()[:16],
-        "current_thresholds": {"answer": THRESHOLDS.answer, "margin": THRESHOLDS.margin},
+        "current_thresholds": {
+            "answer": THRESHOLDS.answer,
+            "margin": THRESHOLDS.margin,
+            "answer_distinct": THRESHOLDS.answer_distinct,
+            "crowded": THRESHOLDS.crowded,
+        },
         "deployed": deployed(),
         "unseen_examples": sum(unseen(tuple(next(iter(predictions.values())).examples))),
         "variants": {},
@@ -407,6 +442,8 @@ def summarise(predictions: Dict[str, Predictions]) -> dict:
         top1 = sum(1 for e, r in zip(p.examples, p.rankings) if r and r[0][0] == e.intent) / len(p.examples)
         rows = sweep(p)
         chosen = choose(rows)
+        distinct_rows = sweep_distinct(p, chosen[0], chosen[1]) if chosen else []
+        distinct = choose_distinct(distinct_rows)
         out["variants"][name] = {
             "description": describe(name, configs.get(name, {})),
             "intent_accuracy": top1,
@@ -415,7 +452,14 @@ def summarise(predictions: Dict[str, Predictions]) -> dict:
             "at_current_thresholds_without_guards": replay(p, guards=False).figures(),
             "at_current_thresholds_unseen": replay(p, only_unseen=True).figures(),
             "chosen": {"answer": chosen[0], "margin": chosen[1], **chosen[2]} if chosen else None,
+            "chosen_distinct": (
+                {"answer": chosen[0], "margin": chosen[1], "answer_distinct": distinct[0], "crowded": distinct[1]}
+                | distinct[2]
+                if distinct
+                else None
+            ),
             "curve": [{"answer": a, "margin": m, **f} for a, m, f in rows],
+            "curve_distinct": [{"answer_distinct": a, "crowded": c, **f} for a, c, f in distinct_rows],
             "wrong_at_current": replay(p).wrong_examples[:40],
         }
     return out
@@ -437,6 +481,12 @@ def format_summary(summary: dict) -> str:
             if c
             else "none admissible"
         )
+        d = v.get("chosen_distinct")
+        if d:
+            chosen += (
+                f"; then answer≥{d['answer_distinct']:.2f} for answers with fewer than {d['crowded']} neighbours: "
+                f"right {d['right']:.1%} wrong {d['wrong']:.1%} OOS {d['out_of_scope_handled']:.1%}"
+            )
         seconds = v["train_seconds_per_fold"]
         lines.append(
             f"{name} | {v['intent_accuracy']:.1%} | {seconds:.0f} | {f['right']:.1%} | {f['wrong']:.1%} | "

@@ -689,7 +689,9 @@ def _crossval_section(run) -> List[str]:
         f"{cv.get('unseen_examples', '?')} held-out examples that no example of their training folds nearly repeats "
         "(folded texts, difflib ratio ≥ 0.8, as the evaluation sets are checked): what a new wording gets.",
         "",
-        f"At the bot's thresholds (answer ≥ {t.answer:.2f}, margin ≥ {t.margin:.2f}):",
+        f"At the bot's thresholds (answer ≥ {t.answer:.2f}, margin ≥ {t.margin:.2f}; answer ≥ {t.answer_distinct:.2f} "
+        f"for an answer with fewer than {t.crowded} neighbours, i.e. other answers of its product: "
+        "`KnowledgeBase.neighbours`):",
         "",
         "| variant | intent accuracy | training per fold | right | wrong | asked back | out of scope handled | "
         "same without the guards: right / wrong / handled | same on unseen examples only: right / wrong / handled "
@@ -704,6 +706,12 @@ def _crossval_section(run) -> List[str]:
             if c
             else "none"
         )
+        d = v.get("chosen_distinct")
+        if d:
+            chosen += (
+                f"; then ≥ {d['answer_distinct']:.2f} with fewer than {d['crowded']} neighbours: {_pct(d['right'])} "
+                f"right, {_pct(d['wrong'])} wrong, {_pct(d['out_of_scope_handled'])} handled"
+            )
         seconds = v.get("train_seconds_per_fold")
         u = v.get("at_current_thresholds_unseen") or {}
         unseen = f"{_pct(u['right'])} / {_pct(u['wrong'])} / {_pct(u['out_of_scope_handled'])}" if u else "not measured"
@@ -726,6 +734,21 @@ def _crossval_section(run) -> List[str]:
             if abs(point["margin"] - t.margin) < 1e-9:
                 lines.append(
                     f"| {point['answer']:.2f} | {_pct(point['right'])} | {_pct(point['wrong'])} | "
+                    f"{_pct(point['asked_back'])} | {_pct(point['out_of_scope_handled'])} |"
+                )
+        distinct = [p for p in used.get("curve_distinct") or [] if p["crowded"] == t.crowded]
+        if distinct:
+            lines += [
+                "",
+                f"Then, answer ≥ {t.answer:.2f} and margin ≥ {t.margin:.2f} kept for answers with {t.crowded} "
+                "neighbours or more, the threshold of the others:",
+                "",
+                "| answer ≥ (fewer neighbours) | right | wrong | asked back | out of scope handled |",
+                "|---|---|---|---|---|",
+            ]
+            for point in distinct:
+                lines.append(
+                    f"| {point['answer_distinct']:.2f} | {_pct(point['right'])} | {_pct(point['wrong'])} | "
                     f"{_pct(point['asked_back'])} | {_pct(point['out_of_scope_handled'])} |"
                 )
     return lines + [""]

@@ -99,3 +99,17 @@ def test_the_replay_on_unseen_examples_leaves_out_the_near_twins():
     assert everything.in_scope == 3
     new_wordings = crossval.replay(predictions, only_unseen=True)
     assert new_wordings.in_scope == 1 and new_wordings.right == 0
+
+
+def test_a_lower_threshold_for_answers_with_few_neighbours_is_chosen_only_if_it_adds_no_wrong_answer():
+    rows = [
+        # a QHN answer (2 neighbours) at 0.6: right if answered
+        ("combien coute la certification qhn", "ask_qhn_cout_certification", [("ask_qhn_cout_certification", 0.6)]),
+        # a MES answer (8 neighbours) at 0.6 for another MES question: wrong if answered
+        ("que contient le profil", "ask_mes_donnees_disponibles", [("ask_mes_fonctionnalites", 0.6)]),
+        ("bonjour", "greet", [("greet", 0.95)]),
+    ]
+    distinct, crowded, figures = crossval.choose_distinct(crossval.sweep_distinct(_predictions(rows), 0.75, 0.4))
+    assert figures["right"] == 0.5 and figures["wrong"] == 0
+    assert distinct == 0.60  # the highest threshold that still answers the QHN question
+    assert crowded <= 3  # the MES answers stay under the strict threshold

@@ -21,6 +21,22 @@ def test_winner_too_close_to_second_is_a_question_back():
     assert d.kind == DecisionKind.SUGGEST and d.answer_ids == ("mes_fonctionnalites", "mes_donnees_disponibles")
 
 
+def test_the_answers_of_a_crowded_product_need_more_confidence_than_an_answer_alone_on_its_product():
+    assert KB.neighbours(KB.answer("mes_fonctionnalites")) >= matching.THRESHOLDS.crowded  # the MES catalogue's nine
+    assert KB.neighbours(KB.answer("label_mcs_communication")) == 0
+    assert KB.neighbours(KB.answer("qhn_cout_certification")) == 2  # the other two QHN answers
+    sure_enough = 0.6  # between the two thresholds, with a clear lead
+    assert matching.THRESHOLDS.answer_distinct < sure_enough < matching.THRESHOLDS.answer
+    crowded = matching.decide(KB, r(("ask_mes_fonctionnalites", sure_enough), ("ask_mes_donnees_disponibles", 0.1)))
+    assert crowded.kind == DecisionKind.SUGGEST and crowded.answer_ids[0] == "mes_fonctionnalites"
+    alone = matching.decide(KB, r(("ask_label_mcs_communication", sure_enough), ("ask_qhn_cout_certification", 0.1)))
+    assert alone.kind == DecisionKind.ANSWER and alone.answer_ids == ("label_mcs_communication",)
+    close_second = matching.decide(
+        KB, r(("ask_label_mcs_communication", sure_enough), ("ask_qhn_cout_certification", 0.3))
+    )
+    assert close_second.kind == DecisionKind.SUGGEST  # the lead is still required
+
+
 def test_fallback_intent_first_still_uses_the_faq_ranking():
     d = matching.decide(KB, r(("nlu_fallback", 0.3), ("ask_qhn_cout_certification", 0.25), ("greet", 0.2)))
     assert d.kind == DecisionKind.SUGGEST and d.answer_ids == ("qhn_cout_certification",)
