@@ -380,6 +380,10 @@ def linear_from_arrays(load):
                     with np.load(arrays, allow_pickle=False) as stored:
                         for name in LINEAR_ARRAYS:
                             setattr(clf, name, stored[name])
+                    # scikit-learn multiplies a message's sparse features by coef_.T: in C order that
+                    # transpose is copied at every message (5.6 ms with 300 answers); in Fortran order
+                    # it is read in place. Same numbers, same probabilities.
+                    clf.coef_ = np.asfortranarray(clf.coef_)
                     clf.n_features_in_ = clf.coef_.shape[1]
                     component = cls(config, execution_context.node_name, model_storage, resource)
                     component.clf = clf

@@ -296,6 +296,9 @@ def test_linear_stored_as_arrays_predicts_the_same(linear):
     loaded = round_trip(LogisticRegressionClassifier.persist)
     assert loaded is not fitted and list(loaded.classes_) == ["ask_a", "ask_b", "greet"]
     assert np.array_equal(loaded.predict_proba(features), fitted.predict_proba(features))
+    # scikit-learn multiplies the features by coef_.T: loaded in Fortran order, that transpose is
+    # contiguous and read in place instead of being copied at every message
+    assert loaded.coef_.T.flags["C_CONTIGUOUS"] and not fitted.coef_.T.flags["C_CONTIGUOUS"]
     stored = sorted(p.suffix for p in folder.rglob("*") if p.is_file())
     assert stored == [".json", ".npz"]
     with np.load(next(folder.rglob("*.npz")), allow_pickle=False) as arrays:  # readable without pickle
