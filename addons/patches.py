@@ -85,13 +85,22 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    the conversation's lock), then after each save the tracker's length: it is noted on the tracker
    object, and the count query runs only for a tracker this store did not read (a new conversation).
    Same rows written (tests/test_speed_rasa.py).
+13. One HTTP connection to the action server. Rasa 3.6's `EndpointConfig.request` opens a new
+   aiohttp session, hence a new TCP connection, for every call to the action server, and closes it
+   after the answer: connection set-up and teardown on both sides at every message. Here each
+   endpoint keeps one session per event loop, with the same headers, authentication and timeout,
+   whose connection stays open between calls (keep-alive, KEEPALIVE_SECONDS, shorter than the
+   5 s after which the action server, Sanic, closes an idle connection: a connection is never
+   reused as the server drops it). The request, its answer and its errors are Rasa's (same code
+   below): an action server down, stalled or answering 4xx/5xx gives the same exceptions. The
+   sessions are closed when the Rasa server stops (`rasa.core.run.close_resources`).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Dict, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.shared.constants import DOCS_BASE_URL
 
@@ -450,7 +459,132 @@ def noting_saved_events(save):
     return wrapped
 
 
+KEEPALIVE_SECONDS = 2.0  # idle connection kept this long; Sanic (the action server) closes at 5 s
+_SESSIONS = "_faq_sessions"  # attribute of an EndpointConfig: event loop -> its aiohttp session
+# (loop, session) of every session opened here, closed when the server stops (close_sessions)
+_open_sessions: List[Tuple[Any, Any]] = []
+
+
+def _shared_session(endpoint):
+    """The endpoint's session on the running loop, created as Rasa's `EndpointConfig.session()`
+    does but with a connector that keeps its connections open between calls."""
+    import asyncio
+
+    import aiohttp
+    import rasa.utils.endpoints
+
+    loop = asyncio.get_running_loop()
+    sessions = endpoint.__dict__.setdefault(_SESSIONS, {})
+    for old in [old for old in sessions if old.is_closed()]:  # a loop gone (tests): its session with it
+        gone = sessions.pop(old)
+        if (old, gone) in _open_sessions:
+            _open_sessions.remove((old, gone))
+    session = sessions.get(loop)
+    if session is None or session.closed:
+        auth = (
+            aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+            if endpoint.basic_auth
+            else None
+        )
+        session = aiohttp.ClientSession(
+            headers=endpoint.headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=rasa.utils.endpoints.DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+        )
+        sessions[loop] = session
+        _open_sessions.append((loop, session))
+    return session
+
+
+async def close_sessions() -> None:
+    """Close the sessions of the running loop opened by `reused_session` (the Rasa server stops)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    for entry in [entry for entry in _open_sessions if entry[0] is loop]:
+        _open_sessions.remove(entry)
+        await entry[1].close()
+
+
+def reused_session(request):
+    """Replace Rasa's `EndpointConfig.request`: the same request, on the endpoint's kept session."""
+    if getattr(request, "reused_session", False):
+        return request
+
+    async def wrapped(
+        self,
+        method: Text = "post",
+        subpath: Optional[Text] = None,
+        content_type: Optional[Text] = "application/json",
+        compress: bool = False,
+        **kwargs: Any,
+    ) -> Optional[Any]:
+        # Rasa 3.6's body, but for `async with self.session() as session` (which closes it)
+        import os
+        import ssl
+
+        from aiohttp.client_exceptions import ContentTypeError
+        from rasa.shared.exceptions import FileNotFoundException
+        from rasa.utils.endpoints import ClientResponseError, concat_url
+
+        headers = {}
+        if content_type:
+            headers["Content-Type"] = content_type
+        if "headers" in kwargs:
+            headers.update(kwargs["headers"])
+            del kwargs["headers"]
+        if self.headers:
+            headers.update(self.headers)
+        url = concat_url(self.url, subpath)
+        sslcontext = None
+        if self.cafile:
+            try:
+                sslcontext = ssl.create_default_context(cafile=self.cafile)
+            except FileNotFoundError as e:
+                raise FileNotFoundException(
+                    f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
+                ) from e
+        session = _shared_session(self)
+        async with session.request(
+            method,
+            url,
+            headers=headers,
+            params=self.combine_parameters(kwargs),
+            compress=compress,
+            ssl=sslcontext,
+            **kwargs,
+        ) as response:
+            if response.status >= 400:
+                raise ClientResponseError(response.status, response.reason, await response.content.read())
+            try:
+                return await response.json()
+            except ContentTypeError:
+                return None
+
+    wrapped.reused_session = True
+    wrapped.__wrapped__ = request
+    return wrapped
+
+
+def closing_sessions(close_resources):
+    """Wrap Rasa's `rasa.core.run.close_resources(app, loop)` (the server stops): the kept sessions closed."""
+    if getattr(close_resources, "closing_sessions", False):
+        return close_resources
+
+    async def wrapped(app, loop) -> None:
+        try:
+            await close_resources(app, loop)
+        finally:
+            await close_sessions()
+
+    wrapped.closing_sessions = True
+    wrapped.__wrapped__ = close_resources
+    return wrapped
+
+
 def apply() -> None:
+    import rasa.core.run
     import rasa.utils.endpoints
     from rasa.core import processor, tracker_store
     from rasa.core.actions import action
@@ -475,6 +609,8 @@ def apply() -> None:
             for name in ("_retrieve", "_additional_events", "save")
         )
         or not callable(getattr(getattr(LogisticRegressionClassifier, "load", None), "__func__", None))
+        or not callable(getattr(rasa.utils.endpoints.EndpointConfig, "request", None))
+        or not callable(getattr(rasa.core.run, "close_resources", None))
     ):
         raise RuntimeError("this Rasa version differs from 3.6: review addons/patches.py")
     timeout = settings.current().action_timeout
@@ -498,3 +634,6 @@ def apply() -> None:
     sql._retrieve = noting_stored_events(sql._retrieve)
     sql._additional_events = stored_events_known(sql._additional_events)
     sql.save = noting_saved_events(sql.save)
+    endpoint = rasa.utils.endpoints.EndpointConfig
+    endpoint.request = reused_session(endpoint.request)
+    rasa.core.run.close_resources = closing_sessions(rasa.core.run.close_resources)

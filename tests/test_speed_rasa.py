@@ -400,3 +400,121 @@ def test_diet_loaded_the_rasa_way_when_a_weight_was_not_restored():
     calls.clear()
     assert load(Network, "weights", "example", "text example", True, config={}) == "loaded by Rasa"  # fine-tuning
     assert calls == ["rasa"]
+
+
+# --- patch 13: one kept connection to the action server ---------------------------------
+
+
+class _Server:
+    """An aiohttp server on a free port that notes the client connection (its port) of each request."""
+
+    def __init__(self):
+        self.connections, self.runner, self.url = [], None, ""
+
+    async def start(self):
+        import asyncio
+
+        from aiohttp import web
+
+        async def webhook(request):
+            self.connections.append(request.transport.get_extra_info("peername")[1])
+            mode = request.query.get("mode")
+            if mode == "reject":
+                return web.json_response({"error": "non", "action_name": "action_x"}, status=400)
+            if mode == "fail":
+                return web.Response(status=500, text="boom")
+            if mode == "text":
+                return web.Response(text="pas du JSON")
+            if mode == "slow":
+                await asyncio.sleep(2)
+            return web.json_response({"token": request.query.get("token"), "body": await request.json()})
+
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/webhook"
+
+    async def stop(self):
+        await self.runner.cleanup()
+
+
+async def _outcome(call):
+    """What a request gave: ("ok", json) or the exception's type, status and text."""
+    try:
+        return ("ok", await call())
+    except Exception as error:  # noqa: BLE001 - compared as they come
+        return (type(error).__name__, getattr(error, "status", None), getattr(error, "text", None))
+
+
+def test_action_server_calls_reuse_one_connection_with_rasa_answers_and_errors():
+    from rasa.utils.endpoints import EndpointConfig
+
+    patches.apply()
+    request = EndpointConfig.request
+    assert getattr(request, "reused_session", False)
+    rasa_request = request.__wrapped__
+
+    async def scenario():
+        server = _Server()
+        await server.start()
+        results = {}
+        try:
+            for name, send in (("rasa", rasa_request), ("ours", request)):
+                endpoint = EndpointConfig(server.url, token="secret")
+                server.connections.clear()
+                calls = [send(endpoint, json={"n": n}, method="post", timeout=5) for n in range(3)]
+                answers = [await c for c in calls]
+                connections = len(set(server.connections))
+                outcomes = [
+                    await _outcome(lambda m=mode: send(endpoint, json={}, method="post", params={"mode": m}, timeout=1))
+                    for mode in ("reject", "fail", "text", "slow")
+                ]
+                answers.append(await send(endpoint, json={"n": 3}, method="post", timeout=5))  # after the errors
+                results[name] = (answers, connections, outcomes)
+            await patches.close_sessions()
+        finally:
+            await server.stop()
+        return results
+
+    results = asyncio.run(scenario())
+    (rasa_answers, rasa_connections, rasa_outcomes), (answers, connections, outcomes) = results["rasa"], results["ours"]
+    assert answers == rasa_answers == [{"token": "secret", "body": {"n": n}} for n in range(4)]
+    assert rasa_connections == 3 and connections == 1  # Rasa connects for each call; kept here
+    assert outcomes == rasa_outcomes
+    assert [o[0] for o in outcomes] == ["ClientResponseError", "ClientResponseError", "ok", "TimeoutError"]
+    assert outcomes[0][1] == 400 and b"action_x" in outcomes[0][2] and outcomes[2] == ("ok", None)
+
+
+def test_action_server_down_gives_rasa_connection_error_and_sessions_close_at_shutdown():
+    import aiohttp
+    import rasa.core.run
+    from rasa.utils.endpoints import EndpointConfig
+
+    from ops.processes import free_port
+
+    patches.apply()
+    assert getattr(rasa.core.run.close_resources, "closing_sessions", False)
+
+    async def scenario():
+        endpoint = EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook")  # nobody listens
+        down = await _outcome(lambda: EndpointConfig.request(endpoint, json={}, method="post"))
+        with pytest.raises(aiohttp.ClientConnectionError):  # what RemoteAction.run reports as "Couldn't connect"
+            await EndpointConfig.request(endpoint, json={}, method="post")
+        rasa_down = await _outcome(lambda: EndpointConfig.request.__wrapped__(endpoint, json={}, method="post"))
+        session = patches._shared_session(endpoint)
+        assert not session.closed
+
+        class App:
+            class ctx:
+                agent = None
+
+        await rasa.core.run.close_resources(App, asyncio.get_running_loop())  # the Rasa server stops
+        return down, rasa_down, session.closed, patches._shared_session(endpoint) is not session
+
+    down, rasa_down, closed, renewed = asyncio.run(scenario())
+    assert down == rasa_down and down[0] == "ClientConnectorError"
+    assert closed and renewed
