@@ -314,9 +314,16 @@ def test_linear_stored_by_rasa_still_loads(linear):
     assert np.array_equal(loaded.predict_proba(features), fitted.predict_proba(features))
 
 
+def _rasa_own(function):
+    """Rasa's own function under every patch that wraps it."""
+    while hasattr(function, "__wrapped__"):
+        function = function.__wrapped__
+    return function
+
+
 def _conversation_rows(tmp_path, name, patched: bool):
     """Three messages and a new session through a SQL tracker store on a SQLite file: the rows
-    stored, and the statements that counted events."""
+    stored, the statements that counted events, the INSERT statements run, and the store."""
     import time
 
     import sqlalchemy as sa
@@ -329,9 +336,18 @@ def _conversation_rows(tmp_path, name, patched: bool):
     sql = SQLTrackerStore
     if not patched:  # Rasa's own functions, this store only
         for attribute in ("_retrieve", "_additional_events", "save"):
-            setattr(store, attribute, getattr(sql, attribute).__wrapped__.__get__(store))
-    counts = []
+            setattr(store, attribute, _rasa_own(getattr(sql, attribute)).__get__(store))
+    counts, inserts = [], []
     sa.event.listen(store.engine, "before_cursor_execute", lambda *a: counts.append(1) if "count(" in a[2] else None)
+    sa.event.listen(
+        store.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, parameters, context, executemany: inserts.append(
+            len(parameters) if executemany else 1
+        )
+        if statement.startswith("INSERT")
+        else None,
+    )
 
     async def talk():
         start = time.time() + 1  # after the first action_listen, which Rasa stamps with the time
@@ -343,7 +359,8 @@ def _conversation_rows(tmp_path, name, patched: bool):
                 tracker.update(SessionStarted(timestamp=next(clock)))
                 tracker.update(SlotSet("last_answer_id", "qhn_cout_certification", timestamp=next(clock)))
             else:
-                tracker.update(UserUttered(message, timestamp=next(clock)))
+                parse = {"intent": {"name": "greet", "confidence": 0.9}, "entities": [], "text": message}
+                tracker.update(UserUttered(message, parse["intent"], parse_data=parse, timestamp=next(clock)))
                 tracker.update(BotUttered(f"réponse à {message}", timestamp=next(clock)))
                 tracker.update(ActionExecuted("action_listen", timestamp=next(clock)))
             await store.save(tracker)
@@ -351,19 +368,54 @@ def _conversation_rows(tmp_path, name, patched: bool):
 
     asyncio.run(talk())
     with store.engine.connect() as connection:
-        rows = connection.execute(sa.text("SELECT sender_id, type_name, data FROM events ORDER BY id")).all()
-    # each run has its own clock: the rows compared without their time
-    return [
-        (sender, kind, {k: v for k, v in json.loads(data).items() if k != "timestamp"}) for sender, kind, data in rows
-    ], len(counts)
+        rows = connection.execute(
+            sa.text(
+                "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
+            )
+        ).all()
+    stored = []
+    for row_id, sender, kind, timestamp, intent, action, data in rows:
+        data = json.loads(data)
+        assert timestamp == data["timestamp"]  # the column holds the event's time
+        # each run has its own clock: the rows compared without their time
+        stored.append((row_id, sender, kind, intent, action, {k: v for k, v in data.items() if k != "timestamp"}))
+    return stored, len(counts), inserts, store
 
 
 def test_tracker_store_writes_the_same_rows_without_counting(tmp_path):
-    ours, ours_counts = _conversation_rows(tmp_path, "ours", patched=True)
-    rasa, rasa_counts = _conversation_rows(tmp_path, "rasa", patched=False)
+    ours, ours_counts, _, _ = _conversation_rows(tmp_path, "ours", patched=True)
+    rasa, rasa_counts, _, _ = _conversation_rows(tmp_path, "rasa", patched=False)
     assert len(rasa) == 16 and ours == rasa  # the first action_listen, then 5 x 3
+    assert {row[3] for row in rasa} == {None, "greet"} and "action_listen" in {row[4] for row in rasa}
     assert rasa_counts == 6  # one count query per save (the new conversation is saved once created)
     assert ours_counts == 1  # only when the new conversation is first saved
+
+
+def test_tracker_store_inserts_each_message_in_one_statement(tmp_path):
+    _, _, ours, _ = _conversation_rows(tmp_path, "ours", patched=True)
+    _, _, rasa, _ = _conversation_rows(tmp_path, "rasa", patched=False)
+    assert rasa == [1] * 16  # one INSERT per event
+    assert ours == [1, 3, 3, 3, 3, 3]  # one INSERT per save, of all its new events
+
+
+def test_tracker_store_reads_back_the_same_events(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    *_, store = _conversation_rows(tmp_path, "ours", patched=True)
+    assert getattr(SQLTrackerStore._retrieve.__wrapped__, "prepared_events_query", False)
+    rasa_retrieve = _rasa_own(SQLTrackerStore._retrieve)
+
+    async def both(sender, all_sessions):
+        ours = await SQLTrackerStore._retrieve.__wrapped__(store, sender, all_sessions)
+        rasa = await rasa_retrieve(store, sender, all_sessions)
+        return [None if t is None else [e.as_dict() for e in t.events] for t in (ours, rasa)]
+
+    latest, rasa_latest = asyncio.run(both("c1", False))
+    full, rasa_full = asyncio.run(both("c1", True))
+    assert latest == rasa_latest and full == rasa_full
+    assert len(full) == 16 and len(latest) == 5  # session_started, the slot, one message (3 events)
+    assert latest[0]["event"] == "session_started"
+    assert asyncio.run(both("nobody", False)) == [None, None]
 
 
 def test_diet_loaded_the_rasa_way_when_a_weight_was_not_restored():
