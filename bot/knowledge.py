@@ -125,6 +125,16 @@ class KnowledgeBase:
     def _by_id(self) -> Dict[str, Answer]:
         return {a.id: a for a in self.answers}
 
+    def __hash__(self) -> int:
+        """The dataclass's hash (of its fields), computed once: the knowledge base is the key of
+        the caches of bot/mentions.py, bot/aspects.py and bot/wording.py, looked up several times
+        per question, and hashing it walks every answer and facet."""
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.facets, self.answers, self.drafts))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
 
 def _parse(doc: dict) -> KnowledgeBase:
     facets = tuple(
