@@ -12,7 +12,11 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    Schema 2020-12 metaschema, on every call: 20 to 45 ms of CPU per message on a 2-core machine,
    nearly half of the Rasa server's time under load (py-spy, bench/PROFILE.md), while validating
    the answer takes 0.3 ms. The schema is Rasa's and never changes: it is checked once here and
-   its validator reused, with the same verdicts and the same error on failure.
+   its validator reused, with the same verdicts and the same error on failure. And since our
+   actions give back a bounded set of answers (the FAQ's answers, the tree's steps, the same slot
+   events), an answer already found valid (the same JSON, keys sorted) is not validated again:
+   0.02 ms to write it out against 0.2 to 0.3 ms to validate it. An invalid answer is checked, and
+   refused, every time.
 3. SQLite connections. Rasa's SQL tracker store on a SQLite file opens and closes a connection per
    transaction (SQLAlchemy 1.4's default for SQLite files), several per message, and closing the
    last connection checkpoints the WAL with an fsync. Here its connections are pooled, as for any
@@ -85,13 +89,32 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    the conversation's lock), then after each save the tracker's length: it is noted on the tracker
    object, and the count query runs only for a tracker this store did not read (a new conversation).
    Same rows written (tests/test_speed_rasa.py).
+13. One HTTP connection to the action server. Rasa 3.6's `EndpointConfig.request` opens a new
+   aiohttp session, hence a new TCP connection, for every call to the action server, and closes it
+   after the answer: connection set-up and teardown on both sides at every message. Here each
+   endpoint keeps one session per event loop, with the same headers, authentication and timeout,
+   whose connection stays open between calls (keep-alive, KEEPALIVE_SECONDS, shorter than the
+   5 s after which the action server, Sanic, closes an idle connection: a connection is never
+   reused as the server drops it). The request, its answer and its errors are Rasa's (same code
+   below): an action server down, stalled or answering 4xx/5xx gives the same exceptions. The
+   sessions are closed when the Rasa server stops (`rasa.core.run.close_resources`).
+14. Events saved in one statement. To save a conversation, Rasa's SQL tracker store builds an ORM
+   object per new event and lets SQLAlchemy's unit of work flush them, one INSERT each (it reads
+   every new id back), about 7 events per message. Here the same rows (same columns, same values,
+   same order, so the same ids) go in with one Core `INSERT` of all of them (executemany), in the
+   same session and transaction, after the same event broker call (tests/test_speed_rasa.py).
+15. Events read back with a prepared query. To read a conversation back, Rasa builds its ORM query
+   anew at every message (the expression, then its cache key, then ORM objects for every row) and
+   keeps only each row's `data`. Here the same SQL (the events of the sender, after the latest
+   `session_started` unless all sessions are asked for, by id) is built once, selects `data` only,
+   and runs with the sender as its parameter: the same events, the same tracker.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Dict, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.shared.constants import DOCS_BASE_URL
 
@@ -109,12 +132,29 @@ def _validator():
     return cls(schema)
 
 
+VALID_ANSWERS_KEPT = 2048  # answers of the action server found valid, remembered (their JSON)
+_valid_answers: Dict[Text, bool] = {}
+
+
 def validate_action_result(self, result: Dict[Text, Any]) -> bool:
-    """Rasa's `RemoteAction._validate_action_result`, with the validator built once."""
+    """Rasa's `RemoteAction._validate_action_result`, with the validator built once and the
+    answers found valid remembered."""
+    import json
+
     from jsonschema import ValidationError
 
     try:
+        key = json.dumps(result, sort_keys=True)
+    except (TypeError, ValueError):  # not JSON (a caller's object): validated, not remembered
+        key = None
+    if key is not None and key in _valid_answers:
+        return True
+    try:
         _validator().validate(result)
+        if key is not None:
+            if len(_valid_answers) >= VALID_ANSWERS_KEPT:
+                _valid_answers.clear()
+            _valid_answers[key] = True
         return True
     except ValidationError as e:
         e.message += (
@@ -454,7 +494,226 @@ def noting_saved_events(save):
     return wrapped
 
 
+def _in_chain(function, marker: str) -> bool:
+    """`function`, or a function it wraps, carries `marker` (two patches wrap the same method)."""
+    while function is not None:
+        if getattr(function, marker, False):
+            return True
+        function = getattr(function, "__wrapped__", None)
+    return False
+
+
+def events_in_one_insert(save):
+    """Replace Rasa's `SQLTrackerStore.save(tracker)`: the same rows, in one executemany INSERT."""
+    if _in_chain(save, "events_in_one_insert"):
+        return save
+
+    async def wrapped(self, tracker) -> None:
+        import json
+
+        from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = []
+            for event in self._additional_events(session, tracker):  # Rasa's columns, as its save fills them
+                data = event.as_dict()
+                rows.append(
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        "action_name": data.get("name"),
+                        "data": json.dumps(data),
+                    }
+                )
+            if rows:
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+            session.commit()
+        _tracker_store_logger.debug(f"Tracker with sender_id '{tracker.sender_id}' stored to database")
+
+    wrapped.events_in_one_insert = True
+    wrapped.__wrapped__ = save
+    return wrapped
+
+
+_tracker_store_logger = logging.getLogger("rasa.core.tracker_store")
+
+
+@functools.lru_cache(maxsize=8)
+def _events_query(table, all_sessions: bool):
+    """Rasa's `SQLTrackerStore._event_query`, built once with the sender as a parameter, `data` only."""
+    import sqlalchemy as sa
+    from rasa.shared.core.events import SessionStarted
+
+    sender = sa.bindparam("sender_id")
+    query = sa.select(table.c.data).where(table.c.sender_id == sender)
+    if not all_sessions:
+        session_start = (
+            sa.select(sa.func.max(table.c.timestamp).label("session_start"))
+            .where(table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name)
+            .subquery()
+        )
+        query = query.where(
+            sa.or_(table.c.timestamp >= session_start.c.session_start, session_start.c.session_start.is_(None))
+        )
+    return query.order_by(table.c.id)
+
+
+def prepared_events_query(retrieve):
+    """Replace Rasa's `SQLTrackerStore._retrieve(sender_id, all_sessions)`: the same events, read
+    with a query built once."""
+    if _in_chain(retrieve, "prepared_events_query"):
+        return retrieve
+
+    async def wrapped(self, sender_id, fetch_events_from_all_sessions):
+        import json
+
+        from rasa.shared.core.trackers import DialogueStateTracker
+
+        query = _events_query(self.SQLEvent.__table__, bool(fetch_events_from_all_sessions))
+        with self.session_scope() as session:
+            events = [json.loads(data) for data in session.execute(query, {"sender_id": sender_id}).scalars()]
+            if self.domain and len(events) > 0:
+                _tracker_store_logger.debug(f"Recreating tracker from sender id '{sender_id}'")
+                return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            _tracker_store_logger.debug(
+                f"Can't retrieve tracker matching sender id '{sender_id}' from SQL storage. Returning `None` instead."
+            )
+            return None
+
+    wrapped.prepared_events_query = True
+    wrapped.__wrapped__ = retrieve
+    return wrapped
+
+
+KEEPALIVE_SECONDS = 2.0  # idle connection kept this long; Sanic (the action server) closes at 5 s
+_SESSIONS = "_faq_sessions"  # attribute of an EndpointConfig: event loop -> its aiohttp session
+# (loop, session) of every session opened here, closed when the server stops (close_sessions)
+_open_sessions: List[Tuple[Any, Any]] = []
+
+
+def _shared_session(endpoint):
+    """The endpoint's session on the running loop, created as Rasa's `EndpointConfig.session()`
+    does but with a connector that keeps its connections open between calls."""
+    import asyncio
+
+    import aiohttp
+    import rasa.utils.endpoints
+
+    loop = asyncio.get_running_loop()
+    sessions = endpoint.__dict__.setdefault(_SESSIONS, {})
+    for old in [old for old in sessions if old.is_closed()]:  # a loop gone (tests): its session with it
+        gone = sessions.pop(old)
+        if (old, gone) in _open_sessions:
+            _open_sessions.remove((old, gone))
+    session = sessions.get(loop)
+    if session is None or session.closed:
+        auth = (
+            aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+            if endpoint.basic_auth
+            else None
+        )
+        session = aiohttp.ClientSession(
+            headers=endpoint.headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=rasa.utils.endpoints.DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+        )
+        sessions[loop] = session
+        _open_sessions.append((loop, session))
+    return session
+
+
+async def close_sessions() -> None:
+    """Close the sessions of the running loop opened by `reused_session` (the Rasa server stops)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    for entry in [entry for entry in _open_sessions if entry[0] is loop]:
+        _open_sessions.remove(entry)
+        await entry[1].close()
+
+
+def reused_session(request):
+    """Replace Rasa's `EndpointConfig.request`: the same request, on the endpoint's kept session."""
+    if getattr(request, "reused_session", False):
+        return request
+
+    async def wrapped(
+        self,
+        method: Text = "post",
+        subpath: Optional[Text] = None,
+        content_type: Optional[Text] = "application/json",
+        compress: bool = False,
+        **kwargs: Any,
+    ) -> Optional[Any]:
+        # Rasa 3.6's body, but for `async with self.session() as session` (which closes it)
+        import os
+        import ssl
+
+        from aiohttp.client_exceptions import ContentTypeError
+        from rasa.shared.exceptions import FileNotFoundException
+        from rasa.utils.endpoints import ClientResponseError, concat_url
+
+        headers = {}
+        if content_type:
+            headers["Content-Type"] = content_type
+        if "headers" in kwargs:
+            headers.update(kwargs["headers"])
+            del kwargs["headers"]
+        if self.headers:
+            headers.update(self.headers)
+        url = concat_url(self.url, subpath)
+        sslcontext = None
+        if self.cafile:
+            try:
+                sslcontext = ssl.create_default_context(cafile=self.cafile)
+            except FileNotFoundError as e:
+                raise FileNotFoundException(
+                    f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
+                ) from e
+        session = _shared_session(self)
+        async with session.request(
+            method,
+            url,
+            headers=headers,
+            params=self.combine_parameters(kwargs),
+            compress=compress,
+            ssl=sslcontext,
+            **kwargs,
+        ) as response:
+            if response.status >= 400:
+                raise ClientResponseError(response.status, response.reason, await response.content.read())
+            try:
+                return await response.json()
+            except ContentTypeError:
+                return None
+
+    wrapped.reused_session = True
+    wrapped.__wrapped__ = request
+    return wrapped
+
+
+def closing_sessions(close_resources):
+    """Wrap Rasa's `rasa.core.run.close_resources(app, loop)` (the server stops): the kept sessions closed."""
+    if getattr(close_resources, "closing_sessions", False):
+        return close_resources
+
+    async def wrapped(app, loop) -> None:
+        try:
+            await close_resources(app, loop)
+        finally:
+            await close_sessions()
+
+    wrapped.closing_sessions = True
+    wrapped.__wrapped__ = close_resources
+    return wrapped
+
+
 def apply() -> None:
+    import rasa.core.run
     import rasa.utils.endpoints
     from rasa.core import processor, tracker_store
     from rasa.core.actions import action
@@ -479,6 +738,8 @@ def apply() -> None:
             for name in ("_retrieve", "_additional_events", "save")
         )
         or not callable(getattr(getattr(LogisticRegressionClassifier, "load", None), "__func__", None))
+        or not callable(getattr(rasa.utils.endpoints.EndpointConfig, "request", None))
+        or not callable(getattr(rasa.core.run, "close_resources", None))
     ):
         raise RuntimeError("this Rasa version differs from 3.6: review addons/patches.py")
     timeout = settings.current().action_timeout
@@ -499,6 +760,11 @@ def apply() -> None:
     LogisticRegressionClassifier.persist = linear_as_arrays(LogisticRegressionClassifier.persist)
     LogisticRegressionClassifier.load = classmethod(linear_from_arrays(LogisticRegressionClassifier.load.__func__))
     sql = tracker_store.SQLTrackerStore
+    sql.save = events_in_one_insert(sql.save)  # under patch 12's wrapper (applied once: _in_chain)
+    sql._retrieve = prepared_events_query(sql._retrieve)
     sql._retrieve = noting_stored_events(sql._retrieve)
     sql._additional_events = stored_events_known(sql._additional_events)
     sql.save = noting_saved_events(sql.save)
+    endpoint = rasa.utils.endpoints.EndpointConfig
+    endpoint.request = reused_session(endpoint.request)
+    rasa.core.run.close_resources = closing_sessions(rasa.core.run.close_resources)

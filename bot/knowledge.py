@@ -143,6 +143,16 @@ class KnowledgeBase:
             a.id: sum(1 for b in self.answers if b.id != a.id and subjects[a.id] & subjects[b.id]) for a in self.answers
         }
 
+    def __hash__(self) -> int:
+        """The dataclass's hash (of its fields), computed once: the knowledge base is the key of
+        the caches of bot/mentions.py, bot/aspects.py and bot/wording.py, looked up several times
+        per question, and hashing it walks every answer and facet."""
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.facets, self.answers, self.drafts))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
 
 def _parse(doc: dict) -> KnowledgeBase:
     facets = tuple(

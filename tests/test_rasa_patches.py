@@ -69,3 +69,25 @@ def test_tracker_store_on_a_sqlite_file_keeps_its_connection(tmp_path):
     assert [e.text for e in asyncio.run(roundtrip()).events if isinstance(e, UserUttered)] == ["bonjour"]
     memory = SQLTrackerStore(Domain.empty(), dialect="sqlite", db="")
     assert not isinstance(memory.engine.pool, sa.pool.QueuePool)
+
+
+def test_an_answer_found_valid_is_not_validated_again(monkeypatch):
+    validate = _patched()
+    patches._valid_answers.clear()
+    calls = []
+    validator = patches._validator()
+    monkeypatch.setattr(
+        type(validator), "validate", lambda self, result: calls.append(1) or jsonschema.validate(result, self.schema)
+    )
+    same = {"responses": VALID["responses"], "events": VALID["events"]}  # the same JSON, keys in another order
+    assert validate(None, VALID) is True and validate(None, same) is True
+    assert calls == [1]
+    other = {**VALID, "events": []}
+    assert validate(None, other) is True and calls == [1, 1]
+    for _ in range(2):  # an invalid answer is checked, and refused, each time
+        with pytest.raises(jsonschema.ValidationError):
+            validate(None, INVALID)
+    assert calls == [1, 1, 1, 1]
+    monkeypatch.setattr(patches, "VALID_ANSWERS_KEPT", 2)  # bounded: full, it starts again
+    assert validate(None, {"events": [], "responses": []}) is True
+    assert len(patches._valid_answers) == 1

@@ -317,9 +317,16 @@ def test_linear_stored_by_rasa_still_loads(linear):
     assert np.array_equal(loaded.predict_proba(features), fitted.predict_proba(features))
 
 
+def _rasa_own(function):
+    """Rasa's own function under every patch that wraps it."""
+    while hasattr(function, "__wrapped__"):
+        function = function.__wrapped__
+    return function
+
+
 def _conversation_rows(tmp_path, name, patched: bool):
     """Three messages and a new session through a SQL tracker store on a SQLite file: the rows
-    stored, and the statements that counted events."""
+    stored, the statements that counted events, the INSERT statements run, and the store."""
     import time
 
     import sqlalchemy as sa
@@ -332,9 +339,18 @@ def _conversation_rows(tmp_path, name, patched: bool):
     sql = SQLTrackerStore
     if not patched:  # Rasa's own functions, this store only
         for attribute in ("_retrieve", "_additional_events", "save"):
-            setattr(store, attribute, getattr(sql, attribute).__wrapped__.__get__(store))
-    counts = []
+            setattr(store, attribute, _rasa_own(getattr(sql, attribute)).__get__(store))
+    counts, inserts = [], []
     sa.event.listen(store.engine, "before_cursor_execute", lambda *a: counts.append(1) if "count(" in a[2] else None)
+    sa.event.listen(
+        store.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, parameters, context, executemany: inserts.append(
+            len(parameters) if executemany else 1
+        )
+        if statement.startswith("INSERT")
+        else None,
+    )
 
     async def talk():
         start = time.time() + 1  # after the first action_listen, which Rasa stamps with the time
@@ -346,7 +362,8 @@ def _conversation_rows(tmp_path, name, patched: bool):
                 tracker.update(SessionStarted(timestamp=next(clock)))
                 tracker.update(SlotSet("last_answer_id", "qhn_cout_certification", timestamp=next(clock)))
             else:
-                tracker.update(UserUttered(message, timestamp=next(clock)))
+                parse = {"intent": {"name": "greet", "confidence": 0.9}, "entities": [], "text": message}
+                tracker.update(UserUttered(message, parse["intent"], parse_data=parse, timestamp=next(clock)))
                 tracker.update(BotUttered(f"réponse à {message}", timestamp=next(clock)))
                 tracker.update(ActionExecuted("action_listen", timestamp=next(clock)))
             await store.save(tracker)
@@ -354,19 +371,54 @@ def _conversation_rows(tmp_path, name, patched: bool):
 
     asyncio.run(talk())
     with store.engine.connect() as connection:
-        rows = connection.execute(sa.text("SELECT sender_id, type_name, data FROM events ORDER BY id")).all()
-    # each run has its own clock: the rows compared without their time
-    return [
-        (sender, kind, {k: v for k, v in json.loads(data).items() if k != "timestamp"}) for sender, kind, data in rows
-    ], len(counts)
+        rows = connection.execute(
+            sa.text(
+                "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
+            )
+        ).all()
+    stored = []
+    for row_id, sender, kind, timestamp, intent, action, data in rows:
+        data = json.loads(data)
+        assert timestamp == data["timestamp"]  # the column holds the event's time
+        # each run has its own clock: the rows compared without their time
+        stored.append((row_id, sender, kind, intent, action, {k: v for k, v in data.items() if k != "timestamp"}))
+    return stored, len(counts), inserts, store
 
 
 def test_tracker_store_writes_the_same_rows_without_counting(tmp_path):
-    ours, ours_counts = _conversation_rows(tmp_path, "ours", patched=True)
-    rasa, rasa_counts = _conversation_rows(tmp_path, "rasa", patched=False)
+    ours, ours_counts, _, _ = _conversation_rows(tmp_path, "ours", patched=True)
+    rasa, rasa_counts, _, _ = _conversation_rows(tmp_path, "rasa", patched=False)
     assert len(rasa) == 16 and ours == rasa  # the first action_listen, then 5 x 3
+    assert {row[3] for row in rasa} == {None, "greet"} and "action_listen" in {row[4] for row in rasa}
     assert rasa_counts == 6  # one count query per save (the new conversation is saved once created)
     assert ours_counts == 1  # only when the new conversation is first saved
+
+
+def test_tracker_store_inserts_each_message_in_one_statement(tmp_path):
+    _, _, ours, _ = _conversation_rows(tmp_path, "ours", patched=True)
+    _, _, rasa, _ = _conversation_rows(tmp_path, "rasa", patched=False)
+    assert rasa == [1] * 16  # one INSERT per event
+    assert ours == [1, 3, 3, 3, 3, 3]  # one INSERT per save, of all its new events
+
+
+def test_tracker_store_reads_back_the_same_events(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    *_, store = _conversation_rows(tmp_path, "ours", patched=True)
+    assert getattr(SQLTrackerStore._retrieve.__wrapped__, "prepared_events_query", False)
+    rasa_retrieve = _rasa_own(SQLTrackerStore._retrieve)
+
+    async def both(sender, all_sessions):
+        ours = await SQLTrackerStore._retrieve.__wrapped__(store, sender, all_sessions)
+        rasa = await rasa_retrieve(store, sender, all_sessions)
+        return [None if t is None else [e.as_dict() for e in t.events] for t in (ours, rasa)]
+
+    latest, rasa_latest = asyncio.run(both("c1", False))
+    full, rasa_full = asyncio.run(both("c1", True))
+    assert latest == rasa_latest and full == rasa_full
+    assert len(full) == 16 and len(latest) == 5  # session_started, the slot, one message (3 events)
+    assert latest[0]["event"] == "session_started"
+    assert asyncio.run(both("nobody", False)) == [None, None]
 
 
 def test_diet_loaded_the_rasa_way_when_a_weight_was_not_restored():
@@ -403,3 +455,121 @@ def test_diet_loaded_the_rasa_way_when_a_weight_was_not_restored():
     calls.clear()
     assert load(Network, "weights", "example", "text example", True, config={}) == "loaded by Rasa"  # fine-tuning
     assert calls == ["rasa"]
+
+
+# --- patch 13: one kept connection to the action server ---------------------------------
+
+
+class _Server:
+    """An aiohttp server on a free port that notes the client connection (its port) of each request."""
+
+    def __init__(self):
+        self.connections, self.runner, self.url = [], None, ""
+
+    async def start(self):
+        import asyncio
+
+        from aiohttp import web
+
+        async def webhook(request):
+            self.connections.append(request.transport.get_extra_info("peername")[1])
+            mode = request.query.get("mode")
+            if mode == "reject":
+                return web.json_response({"error": "non", "action_name": "action_x"}, status=400)
+            if mode == "fail":
+                return web.Response(status=500, text="boom")
+            if mode == "text":
+                return web.Response(text="pas du JSON")
+            if mode == "slow":
+                await asyncio.sleep(2)
+            return web.json_response({"token": request.query.get("token"), "body": await request.json()})
+
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/webhook"
+
+    async def stop(self):
+        await self.runner.cleanup()
+
+
+async def _outcome(call):
+    """What a request gave: ("ok", json) or the exception's type, status and text."""
+    try:
+        return ("ok", await call())
+    except Exception as error:  # noqa: BLE001 - compared as they come
+        return (type(error).__name__, getattr(error, "status", None), getattr(error, "text", None))
+
+
+def test_action_server_calls_reuse_one_connection_with_rasa_answers_and_errors():
+    from rasa.utils.endpoints import EndpointConfig
+
+    patches.apply()
+    request = EndpointConfig.request
+    assert getattr(request, "reused_session", False)
+    rasa_request = request.__wrapped__
+
+    async def scenario():
+        server = _Server()
+        await server.start()
+        results = {}
+        try:
+            for name, send in (("rasa", rasa_request), ("ours", request)):
+                endpoint = EndpointConfig(server.url, token="secret")
+                server.connections.clear()
+                calls = [send(endpoint, json={"n": n}, method="post", timeout=5) for n in range(3)]
+                answers = [await c for c in calls]
+                connections = len(set(server.connections))
+                outcomes = [
+                    await _outcome(lambda m=mode: send(endpoint, json={}, method="post", params={"mode": m}, timeout=1))
+                    for mode in ("reject", "fail", "text", "slow")
+                ]
+                answers.append(await send(endpoint, json={"n": 3}, method="post", timeout=5))  # after the errors
+                results[name] = (answers, connections, outcomes)
+            await patches.close_sessions()
+        finally:
+            await server.stop()
+        return results
+
+    results = asyncio.run(scenario())
+    (rasa_answers, rasa_connections, rasa_outcomes), (answers, connections, outcomes) = results["rasa"], results["ours"]
+    assert answers == rasa_answers == [{"token": "secret", "body": {"n": n}} for n in range(4)]
+    assert rasa_connections == 3 and connections == 1  # Rasa connects for each call; kept here
+    assert outcomes == rasa_outcomes
+    assert [o[0] for o in outcomes] == ["ClientResponseError", "ClientResponseError", "ok", "TimeoutError"]
+    assert outcomes[0][1] == 400 and b"action_x" in outcomes[0][2] and outcomes[2] == ("ok", None)
+
+
+def test_action_server_down_gives_rasa_connection_error_and_sessions_close_at_shutdown():
+    import aiohttp
+    import rasa.core.run
+    from rasa.utils.endpoints import EndpointConfig
+
+    from ops.processes import free_port
+
+    patches.apply()
+    assert getattr(rasa.core.run.close_resources, "closing_sessions", False)
+
+    async def scenario():
+        endpoint = EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook")  # nobody listens
+        down = await _outcome(lambda: EndpointConfig.request(endpoint, json={}, method="post"))
+        with pytest.raises(aiohttp.ClientConnectionError):  # what RemoteAction.run reports as "Couldn't connect"
+            await EndpointConfig.request(endpoint, json={}, method="post")
+        rasa_down = await _outcome(lambda: EndpointConfig.request.__wrapped__(endpoint, json={}, method="post"))
+        session = patches._shared_session(endpoint)
+        assert not session.closed
+
+        class App:
+            class ctx:
+                agent = None
+
+        await rasa.core.run.close_resources(App, asyncio.get_running_loop())  # the Rasa server stops
+        return down, rasa_down, session.closed, patches._shared_session(endpoint) is not session
+
+    down, rasa_down, closed, renewed = asyncio.run(scenario())
+    assert down == rasa_down and down[0] == "ClientConnectorError"
+    assert closed and renewed
