@@ -189,10 +189,40 @@ def _sqlite_pool_class():
     return SQLitePool
 
 
+def _patch(marker: str):
+    """Decorator of a patch, `patch(original) -> wrapper`: applied once.
+
+    `apply()` may run more than once in a process (tests, the CLI): `original`, or a function it
+    wraps, carrying `marker` is returned as it is. The wrapper gets `marker` (the tests look for it)
+    and `__wrapped__` (Rasa's graph reads the original's signature through it)."""
+
+    def decorate(patch):
+        @functools.wraps(patch)
+        def apply_once(original):
+            if _in_chain(original, marker):
+                return original
+            wrapper = patch(original)
+            setattr(wrapper, marker, True)
+            wrapper.__wrapped__ = original
+            return wrapper
+
+        return apply_once
+
+    return decorate
+
+
+def _in_chain(function, marker: str) -> bool:
+    """`function`, or a function it wraps, carries `marker` (two patches wrap the same method)."""
+    while function is not None:
+        if getattr(function, marker, False):
+            return True
+        function = getattr(function, "__wrapped__", None)
+    return False
+
+
+@_patch("pooled_sqlite")
 def pooled_sqlite(create_engine_kwargs):
     """Wrap Rasa's `create_engine_kwargs(url)`: a connection pool for SQLite files, WAL, synchronous=NORMAL."""
-    if getattr(create_engine_kwargs, "pooled_sqlite", False):
-        return create_engine_kwargs
 
     def wrapped(url) -> Dict[Text, Any]:
         from sqlalchemy.engine import make_url
@@ -204,18 +234,15 @@ def pooled_sqlite(create_engine_kwargs):
             kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "check_same_thread": False}
         return kwargs
 
-    wrapped.pooled_sqlite = True
     return wrapped
 
 
 SPACY_PIPES_UNUSED = ("ner",)
 
 
+@_patch("without_unused_pipes")
 def spacy_without_unused_pipes(load_model):
     """Wrap Rasa's `SpacyNLP.load_model(name)`: the same model, without SPACY_PIPES_UNUSED."""
-    if getattr(load_model, "without_unused_pipes", False):
-        return load_model
-
     loaded: Dict[Text, Any] = {}
 
     def wrapped(spacy_model_name):
@@ -241,16 +268,13 @@ def spacy_without_unused_pipes(load_model):
         loaded[spacy_model_name] = model
         return model
 
-    wrapped.without_unused_pipes = True
-    wrapped.__wrapped__ = load_model
     return wrapped
 
 
+@_patch("payload_without_nlu")
 def payload_without_nlu(parse_with_graph):
     """Wrap Rasa's `MessageProcessor._parse_message_with_graph`: a payload of the domain is unpacked
     as the graph's last node would, without running the NLU before it."""
-    if getattr(parse_with_graph, "payload_without_nlu", False):
-        return parse_with_graph
 
     def wrapped(self, message, tracker, only_output_properties: bool = True) -> Dict[Text, Any]:
         from rasa.shared.constants import INTENT_MESSAGE_PREFIX
@@ -269,15 +293,12 @@ def payload_without_nlu(parse_with_graph):
                 return parse_data
         return parse_with_graph(self, message, tracker, only_output_properties)
 
-    wrapped.payload_without_nlu = True
-    wrapped.__wrapped__ = parse_with_graph
     return wrapped
 
 
+@_patch("cached_event_types")
 def cached_event_types(resolve_by_type):
     """Wrap Rasa's `Event.resolve_by_type(type_name, default)`: a known name's class is looked up once."""
-    if getattr(resolve_by_type, "cached_event_types", False):
-        return resolve_by_type
     found: Dict[Text, Any] = {}
 
     def wrapped(type_name, default=None):
@@ -288,18 +309,15 @@ def cached_event_types(resolve_by_type):
                 found[type_name] = cls
         return cls
 
-    wrapped.cached_event_types = True
-    wrapped.__wrapped__ = resolve_by_type
     return wrapped
 
 
 MAX_SESSION_EVENTS = 100  # about 14 messages (7 events each: user, actions, bot messages, slots)
 
 
+@_patch("bounded_sessions")
 def bounded_sessions(has_session_expired):
     """Wrap Rasa's `MessageProcessor._has_session_expired(tracker)`: also expired past MAX_SESSION_EVENTS."""
-    if getattr(has_session_expired, "bounded_sessions", False):
-        return has_session_expired
 
     def wrapped(self, tracker) -> bool:
         if has_session_expired(self, tracker):
@@ -308,8 +326,6 @@ def bounded_sessions(has_session_expired):
             return False
         return _session_events(tracker) >= MAX_SESSION_EVENTS
 
-    wrapped.bounded_sessions = True
-    wrapped.__wrapped__ = has_session_expired
     return wrapped
 
 
@@ -325,10 +341,9 @@ def _session_events(tracker) -> int:
     return count
 
 
+@_patch("last_slot_values")
 def last_slot_values(slot_set_events_from_tracker):
     """Wrap Rasa's `ActionSessionStart._slot_set_events_from_tracker(tracker)`: one event per slot."""
-    if getattr(slot_set_events_from_tracker, "last_slot_values", False):
-        return slot_set_events_from_tracker
 
     def wrapped(tracker):
         last: Dict[Text, Any] = {}
@@ -337,16 +352,13 @@ def last_slot_values(slot_set_events_from_tracker):
             last[event.key] = event
         return list(last.values())
 
-    wrapped.last_slot_values = True
-    wrapped.__wrapped__ = slot_set_events_from_tracker
     return wrapped
 
 
+@_patch("restored_for_prediction")
 def restored_for_prediction(load):
     """Wrap the function under Rasa's `RasaModel.load` classmethod: to predict, the weights are read
     first and take their values as the first prediction creates them (no training step)."""
-    if getattr(load, "restored_for_prediction", False):
-        return load
 
     def wrapped(
         cls, model_file_name, model_data_example, predict_data_example=None, finetune_mode=False, *args, **kwargs
@@ -371,18 +383,15 @@ def restored_for_prediction(load):
             return load(cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs)
         return model
 
-    wrapped.restored_for_prediction = True
-    wrapped.__wrapped__ = load
     return wrapped
 
 
 LINEAR_ARRAYS = ("coef_", "intercept_", "classes_", "n_iter_")  # what predict_proba reads, once fitted
 
 
+@_patch("linear_as_arrays")
 def linear_as_arrays(persist):
     """Wrap Rasa's `LogisticRegressionClassifier.persist`: a fitted model stored as arrays and JSON."""
-    if getattr(persist, "linear_as_arrays", False):
-        return persist
 
     def wrapped(self) -> None:
         import json
@@ -395,16 +404,13 @@ def linear_as_arrays(persist):
             np.savez(model_dir / f"{self._resource.name}.npz", **{n: getattr(self.clf, n) for n in LINEAR_ARRAYS})
             (model_dir / f"{self._resource.name}.json").write_text(json.dumps(self.clf.get_params()), encoding="utf-8")
 
-    wrapped.linear_as_arrays = True
-    wrapped.__wrapped__ = persist
     return wrapped
 
 
+@_patch("linear_from_arrays")
 def linear_from_arrays(load):
     """Wrap the function under Rasa's `LogisticRegressionClassifier.load` classmethod: arrays read
     without pickle; a model stored by Rasa is read by Rasa, with skops, and the log level kept."""
-    if getattr(load, "linear_from_arrays", False):
-        return load
 
     def wrapped(cls, config, model_storage, resource, execution_context, **kwargs):
         import json
@@ -436,18 +442,15 @@ def linear_from_arrays(load):
         finally:
             logging.root.setLevel(level)  # skops' import sets the root logger to WARNING
 
-    wrapped.linear_from_arrays = True
-    wrapped.__wrapped__ = load
     return wrapped
 
 
 STORED = "_faq_events_stored"  # attribute of a tracker: how many of its events the database holds
 
 
+@_patch("noting_stored_events")
 def noting_stored_events(retrieve):
     """Wrap Rasa's `SQLTrackerStore._retrieve`: the tracker read notes how many events were read."""
-    if getattr(retrieve, "noting_stored_events", False):
-        return retrieve
 
     async def wrapped(self, sender_id, fetch_events_from_all_sessions):
         tracker = await retrieve(self, sender_id, fetch_events_from_all_sessions)
@@ -455,16 +458,13 @@ def noting_stored_events(retrieve):
             setattr(tracker, STORED, len(tracker.events))
         return tracker
 
-    wrapped.noting_stored_events = True
-    wrapped.__wrapped__ = retrieve
     return wrapped
 
 
+@_patch("stored_events_known")
 def stored_events_known(additional_events):
     """Wrap Rasa's `SQLTrackerStore._additional_events(session, tracker)`: the events past the noted
     number, without the count query, when the tracker carries it."""
-    if getattr(additional_events, "stored_events_known", False):
-        return additional_events
 
     def wrapped(self, session, tracker):
         import itertools
@@ -474,39 +474,24 @@ def stored_events_known(additional_events):
             return additional_events(self, session, tracker)
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
-    wrapped.stored_events_known = True
-    wrapped.__wrapped__ = additional_events
     return wrapped
 
 
+@_patch("noting_saved_events")
 def noting_saved_events(save):
     """Wrap Rasa's `SQLTrackerStore.save(tracker)`: once saved, all the tracker's events are stored."""
-    if getattr(save, "noting_saved_events", False):
-        return save
 
     async def wrapped(self, tracker):
         await save(self, tracker)
         if tracker.events.maxlen is None:
             setattr(tracker, STORED, len(tracker.events))
 
-    wrapped.noting_saved_events = True
-    wrapped.__wrapped__ = save
     return wrapped
 
 
-def _in_chain(function, marker: str) -> bool:
-    """`function`, or a function it wraps, carries `marker` (two patches wrap the same method)."""
-    while function is not None:
-        if getattr(function, marker, False):
-            return True
-        function = getattr(function, "__wrapped__", None)
-    return False
-
-
+@_patch("events_in_one_insert")
 def events_in_one_insert(save):
     """Replace Rasa's `SQLTrackerStore.save(tracker)`: the same rows, in one executemany INSERT."""
-    if _in_chain(save, "events_in_one_insert"):
-        return save
 
     async def wrapped(self, tracker) -> None:
         import json
@@ -533,8 +518,6 @@ def events_in_one_insert(save):
             session.commit()
         _tracker_store_logger.debug(f"Tracker with sender_id '{tracker.sender_id}' stored to database")
 
-    wrapped.events_in_one_insert = True
-    wrapped.__wrapped__ = save
     return wrapped
 
 
@@ -561,11 +544,10 @@ def _events_query(table, all_sessions: bool):
     return query.order_by(table.c.id)
 
 
+@_patch("prepared_events_query")
 def prepared_events_query(retrieve):
     """Replace Rasa's `SQLTrackerStore._retrieve(sender_id, all_sessions)`: the same events, read
     with a query built once."""
-    if _in_chain(retrieve, "prepared_events_query"):
-        return retrieve
 
     async def wrapped(self, sender_id, fetch_events_from_all_sessions):
         import json
@@ -583,8 +565,6 @@ def prepared_events_query(retrieve):
             )
             return None
 
-    wrapped.prepared_events_query = True
-    wrapped.__wrapped__ = retrieve
     return wrapped
 
 
@@ -636,10 +616,9 @@ async def close_sessions() -> None:
         await entry[1].close()
 
 
+@_patch("reused_session")
 def reused_session(request):
     """Replace Rasa's `EndpointConfig.request`: the same request, on the endpoint's kept session."""
-    if getattr(request, "reused_session", False):
-        return request
 
     async def wrapped(
         self,
@@ -691,15 +670,12 @@ def reused_session(request):
             except ContentTypeError:
                 return None
 
-    wrapped.reused_session = True
-    wrapped.__wrapped__ = request
     return wrapped
 
 
+@_patch("closing_sessions")
 def closing_sessions(close_resources):
     """Wrap Rasa's `rasa.core.run.close_resources(app, loop)` (the server stops): the kept sessions closed."""
-    if getattr(close_resources, "closing_sessions", False):
-        return close_resources
 
     async def wrapped(app, loop) -> None:
         try:
@@ -707,8 +683,6 @@ def closing_sessions(close_resources):
         finally:
             await close_sessions()
 
-    wrapped.closing_sessions = True
-    wrapped.__wrapped__ = close_resources
     return wrapped
 
 
