@@ -114,6 +114,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import warnings
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.shared.constants import DOCS_BASE_URL
@@ -716,6 +717,9 @@ def apply() -> None:
         or not callable(getattr(rasa.core.run, "close_resources", None))
     ):
         raise RuntimeError("this Rasa version differs from 3.6: review addons/patches.py")
+    # The logistic regression stops at config.yml's max_iter, chosen by cross-validation, before
+    # lbfgs's own tolerance: not a fault to report at every training.
+    warnings.filterwarnings("ignore", message="lbfgs failed to converge", module="sklearn")
     timeout = settings.current().action_timeout
     action.DEFAULT_REQUEST_TIMEOUT = timeout
     rasa.utils.endpoints.DEFAULT_REQUEST_TIMEOUT = timeout
