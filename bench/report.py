@@ -330,7 +330,8 @@ def _growth_targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
                 _s(largest.training_s),
                 largest.training_s <= SPEED["size_train_s"],
                 f"{largest.examples} NLU examples ({growth.EXAMPLES_PER_ANSWER} per synthetic answer, as many "
-                "as the seed's answers have): DIET's epochs grow with the examples (Footprint, FAQ size).",
+                "as the seed's answers have): each of DIET's 60 epochs goes through every example, so its training "
+                "time grows with them (Footprint, FAQ size; bench/PROFILE.md).",
             )
         )
         base = sizes[0]
