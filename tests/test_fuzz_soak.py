@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot import texts as bot_texts
 from bot.knowledge import default_kb
+from bot.settings import Settings
 from ops.rest_client import new_sender, post, send, texts
 
 KB = default_kb()
@@ -92,30 +93,39 @@ def test_fuzz_no_server_error_and_the_bot_still_answers(bot_url, output_dir):
     assert not re.search(r"Traceback|Exception|\bERROR\b", after), after[-3000:]
 
 
-def test_soak_2000_messages_50_conversations(bot_url):
-    """Each conversation follows its own path; every reply must belong to that conversation."""
-    answers = list(KB.answers)
+def test_soak_2000_messages_100_conversations_50_at_a_time(bot_url):
+    """Each conversation follows its own path; every reply must belong to that conversation.
 
-    def conversation(n):
+    20 messages per conversation: under the per-conversation rate limit's burst (bot/settings.py),
+    however fast the server answers (this test is about isolation under load, not about the limit)."""
+    answers = list(KB.answers)
+    assert Settings().per_conversation >= 20
+
+    def conversations(n):
         rng = random.Random(n)
-        sender, replies_seen, problems = new_sender(), 0, []
-        for turn in range(10):  # 4 messages a turn, 40 per conversation
-            answer = answers[(n + turn) % len(answers)]
-            steps = [
-                ("bonjour", lambda r: r[-1]["text"] == KB.facets[0].question),
-                (f'/{answer.intent}{{"via":"guide"}}', lambda r, a=answer: a.text in texts(r)),
-                (rng.choice(["oui", "non"]), lambda r: r[0]["text"] in (bot_texts.THANKS_YES, bot_texts.THANKS_NO)),
-                ('/browse{"facet_path":"offre=convergence"}', lambda r: r[0]["text"] == bot_texts.LISTING),
-            ]
-            for message, check in steps:
-                replies = send(bot_url, sender, message, timeout=60)
-                replies_seen += 1
-                if not replies or not check(replies) or any(r["recipient_id"] != sender for r in replies):
-                    problems.append((n, turn, message, texts(replies)[:200]))
+        replies_seen, problems = 0, []
+        for half in range(2):  # two conversations one after the other, 5 turns of 4 messages each
+            sender = new_sender()
+            for turn in range(5 * half, 5 * half + 5):
+                answer = answers[(n + turn) % len(answers)]
+                steps = [
+                    ("bonjour", lambda r: r[-1]["text"] == KB.facets[0].question),
+                    (f'/{answer.intent}{{"via":"guide"}}', lambda r, a=answer: a.text in texts(r)),
+                    (
+                        rng.choice(["oui", "non"]),
+                        lambda r: r[0]["text"] in (bot_texts.THANKS_YES, bot_texts.THANKS_NO),
+                    ),
+                    ('/browse{"facet_path":"offre=convergence"}', lambda r: r[0]["text"] == bot_texts.LISTING),
+                ]
+                for message, check in steps:
+                    replies = send(bot_url, sender, message, timeout=60)
+                    replies_seen += 1
+                    if not replies or not check(replies) or any(r["recipient_id"] != sender for r in replies):
+                        problems.append((n, turn, message, texts(replies)[:200]))
         return replies_seen, problems
 
     with ThreadPoolExecutor(50) as pool:
-        results = list(pool.map(conversation, range(50)))
+        results = list(pool.map(conversations, range(50)))
     assert sum(seen for seen, _ in results) == 2000
     problems = [p for _, ps in results for p in ps]
     assert not problems, problems[:5]
