@@ -296,11 +296,10 @@ def unseen(examples: Tuple[Example, ...]) -> Tuple[bool, ...]:
     wording gets."""
     from bot.normalise import fold, near_duplicate
 
-    folded = [(fold(e.text), e.text) for e in examples]
-    return tuple(
-        near_duplicate(example.text, [f for f, other in zip(folded, examples) if other.fold != example.fold]) is None
-        for example in examples
-    )
+    training = {
+        k: [(fold(e.text), e.text) for e in examples if e.fold != k] for k in {e.fold for e in examples}
+    }  # each fold's training part, folded once
+    return tuple(near_duplicate(example.text, training[example.fold]) is None for example in examples)
 
 
 def replay(predictions: Predictions, thresholds=None, guards: bool = True, only_unseen: bool = False) -> Tally:

@@ -147,11 +147,11 @@ class KnowledgeBase:
         """The dataclass's hash (of its fields), computed once: the knowledge base is the key of
         the caches of bot/mentions.py, bot/aspects.py and bot/wording.py, looked up several times
         per question, and hashing it walks every answer and facet."""
-        cached = self.__dict__.get("_hash")
-        if cached is None:
-            cached = hash((self.facets, self.answers, self.drafts))
-            object.__setattr__(self, "_hash", cached)
-        return cached
+        return self._hash
+
+    @functools.cached_property
+    def _hash(self) -> int:
+        return hash((self.facets, self.answers, self.drafts))
 
 
 def _parse(doc: dict) -> KnowledgeBase:
