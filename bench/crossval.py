@@ -45,8 +45,10 @@ SHUFFLE_SEED = 0
 SEEDS = (42, 7, 2024)  # variants whose training is not seeded are trained once per seed
 
 
+BUDGETED_DIET = "addons.diet.BudgetedDIETClassifier"
 CLASSIFIERS = (
     "DIETClassifier",
+    BUDGETED_DIET,
     "LogisticRegressionClassifier",
     "addons.nlu_ensemble.KeepRanking",
     "addons.nlu_ensemble.MeanRanking",
@@ -85,16 +87,38 @@ def deployed() -> str:
     return "linear" if "LogisticRegressionClassifier" in names else "diet"
 
 
+def _as_rasa_diet(diet: dict) -> dict:
+    """The budgeted DIET as Rasa's own DIET, which it is on this data: its budget of example passes
+    does not cut its epochs on all of data/nlu.yml, let alone on a fold's part (the folds' models,
+    and their cache, are those of Rasa's DIET; Rasa's default size below has no budget)."""
+    from addons.diet import MAX_EXAMPLE_PASSES, epochs_for
+
+    if diet["name"] != BUDGETED_DIET:
+        return diet
+    diet = dict(diet)
+    budget = diet.pop(MAX_EXAMPLE_PASSES, None)
+    epochs = diet.get("epochs", 300)
+    examples = sum(len(texts) for texts in training_examples().values())
+    if epochs_for(epochs, examples, budget) != epochs:
+        raise ValueError(f"{MAX_EXAMPLE_PASSES} cuts DIET's epochs on data/nlu.yml: cross-validate that budget")
+    return {**diet, "name": "DIETClassifier"}
+
+
 def variants() -> Dict[str, dict]:
     """name -> Rasa config (pipeline and policies) of each single model compared."""
-    diet = _component("DIETClassifier") or {
-        "name": "DIETClassifier",
-        "epochs": 60,
-        "number_of_transformer_layers": 1,
-        "transformer_size": 128,
-        "random_seed": 42,
-    }
+    diet = (
+        _component(BUDGETED_DIET)
+        or _component("DIETClassifier")
+        or {
+            "name": "DIETClassifier",
+            "epochs": 60,
+            "number_of_transformer_layers": 1,
+            "transformer_size": 128,
+            "random_seed": 42,
+        }
+    )
     diet.pop("ranking_length", None)
+    diet = _as_rasa_diet(diet)
     default_diet = {**diet, "epochs": 100, "number_of_transformer_layers": 2, "transformer_size": 256}
     linear = _component("LogisticRegressionClassifier") or {"name": "LogisticRegressionClassifier", "max_iter": 1000}
     linear.pop("ranking_length", None)
@@ -206,7 +230,7 @@ def with_full_ranking(config: dict) -> dict:
     """The same pipeline, with every intent kept in the ranking (ensembles average whole rankings)."""
     config = copy.deepcopy(config)
     for component in config["pipeline"]:
-        if component["name"] in ("DIETClassifier", "LogisticRegressionClassifier"):
+        if component["name"] in ("DIETClassifier", BUDGETED_DIET, "LogisticRegressionClassifier"):
             component["ranking_length"] = 0
     return config
 

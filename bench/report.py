@@ -83,6 +83,21 @@ def _config_epochs() -> str:
     return f"{' → '.join(names)} ({', '.join(parts)})"
 
 
+def _diet_budget(examples: int) -> str:
+    """How many epochs config.yml's DIET trains on `examples` (addons/diet.py's budget)."""
+    from addons.diet import MAX_EXAMPLE_PASSES, epochs_for
+
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    diet = next((c for c in config.get("pipeline") or [] if "DIET" in c["name"]), None)
+    if not diet:
+        return ""
+    budget = diet.get(MAX_EXAMPLE_PASSES)
+    epochs = epochs_for(diet.get("epochs", 300), examples, budget)
+    if epochs == diet.get("epochs", 300):
+        return f"DIET trains its {epochs} epochs."
+    return f"{MAX_EXAMPLE_PASSES} {budget} gives DIET {epochs} epochs instead of {diet['epochs']} (addons/diet.py)."
+
+
 def _cpu(result) -> str:
     return ", ".join(f"{role} {ms:.1f} ms" for role, ms in result.cpu_ms_per_message.items())
 
@@ -330,8 +345,9 @@ def _growth_targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
                 _s(largest.training_s),
                 largest.training_s <= SPEED["size_train_s"],
                 f"{largest.examples} NLU examples ({growth.EXAMPLES_PER_ANSWER} per synthetic answer, as many "
-                "as the seed's answers have): each of DIET's 60 epochs goes through every example, so its training "
-                "time grows with them (Footprint, FAQ size; bench/PROFILE.md).",
+                f"as the seed's answers have): each DIET epoch goes through every example; {_diet_budget(largest.examples)} "
+                "The logistic regression's 100 iterations also go through every example "
+                "(Footprint, FAQ size; bench/PROFILE.md).",
             )
         )
         base = sizes[0]

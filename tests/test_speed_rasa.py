@@ -573,3 +573,76 @@ def test_action_server_down_gives_rasa_connection_error_and_sessions_close_at_sh
     down, rasa_down, closed, renewed = asyncio.run(scenario())
     assert down == rasa_down and down[0] == "ClientConnectorError"
     assert closed and renewed
+
+
+def test_training_data_fingerprints_unchanged(monkeypatch):
+    """Patch 16 writes a feature matrix out as Rasa does: the real features' types and odd values."""
+    import numpy as np
+    import scipy.sparse as sp
+    from rasa.shared.nlu.training_data import util
+    from rasa.shared.nlu.training_data.features import Features
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    patches.apply()
+    patched = util.sparse_matrix_to_string
+    assert getattr(patched, "plain_matrix_text", False)
+    rasa_text = patched.__wrapped__
+    counts = CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)).fit_transform(_nlu_examples())
+    assert counts.dtype == np.int64 and counts.nnz > 100_000
+    odd = np.array([0.1, 1e-05, 1e16, -2.5, 1 / 3, float("inf"), float("nan"), 3.0])
+    matrices = [
+        counts,  # CountVectorsFeaturizer's type
+        counts[:40].astype(np.float64) / 7,
+        sp.coo_matrix((odd, (np.arange(8), np.arange(8) * 3))),
+        sp.csr_matrix(odd.astype(np.float32).reshape(2, 4)),  # another type: Rasa's own function
+        sp.csr_matrix((0, 5), dtype=np.int64),
+    ]
+    for matrix in matrices:
+        assert patched(matrix) == rasa_text(matrix)
+    fingerprint = Features(counts[:15], "sequence", "text", "CountVectorsFeaturizer").fingerprint()
+    monkeypatch.setattr(util, "sparse_matrix_to_string", rasa_text)
+    assert Features(counts[:15], "sequence", "text", "CountVectorsFeaturizer").fingerprint() == fingerprint
+
+
+def test_training_graph_in_threads_trains_the_same_model(tmp_path, monkeypatch, agent):
+    """Patch 17: a training graph runs on dask's threaded scheduler, a prediction graph does not,
+    and the model trained so ranks every example exactly as one trained node after node."""
+    import dask.threaded
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.model_training import train_nlu
+
+    patches.apply()
+    assert getattr(DaskGraphRunner.run, "training_nodes_in_threads", False)
+    assert not patches._trains(agent.processor.graph_runner)
+    data = yaml.safe_load((ROOT / "data" / "nlu.yml").read_text(encoding="utf-8"))
+    blocks = [b for b in data["nlu"] if b.get("intent", "").startswith(("ask_qhn", "ask_dmn", "greet"))]
+    (tmp_path / "nlu.yml").write_text(yaml.safe_dump({"version": "3.1", "nlu": blocks}, allow_unicode=True))
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    for component in config["pipeline"]:
+        if "DIET" in component["name"]:
+            component["epochs"] = 5
+    (tmp_path / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    threaded_runs = []
+    threaded_get = dask.threaded.get
+    monkeypatch.setattr(dask.threaded, "get", lambda *a, **k: threaded_runs.append(k) or threaded_get(*a, **k))
+
+    def train(name):
+        monkeypatch.setenv("RASA_CACHE_DIRECTORY", str(tmp_path / f"cache-{name}"))
+        return train_nlu(str(tmp_path / "config.yml"), str(tmp_path / "nlu.yml"), str(tmp_path / name))
+
+    in_threads = train("threads")
+    assert threaded_runs == [{"num_workers": patches.TRAINING_THREADS}]
+    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run.__wrapped__)
+    in_order = train("in-order")
+    assert len(threaded_runs) == 1
+
+    from rasa.core.agent import Agent
+
+    texts = [line[2:] for b in blocks for line in b["examples"].splitlines() if line.startswith("- ")]
+
+    def rankings(model):
+        loaded = Agent.load(model)
+        parsed = [asyncio.run(loaded.parse_message(text)) for text in texts]
+        return [[(r["name"], r["confidence"]) for r in p["intent_ranking"]] for p in parsed]
+
+    assert rankings(in_threads) == rankings(in_order)
