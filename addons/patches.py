@@ -723,10 +723,16 @@ TRAINING_THREADS = 2  # nodes trained at once: DIET and the logistic regression,
 
 
 def _trains(runner) -> bool:
-    """The runner runs a training graph: its nodes carry Rasa's TrainingHook."""
-    from rasa.engine.training.hooks import TrainingHook
+    """The runner runs a training graph: its nodes carry Rasa's TrainingHook (found once per runner:
+    a prediction runner is asked at every message)."""
+    trains = runner.__dict__.get("_faq_trains")
+    if trains is None:
+        from rasa.engine.training.hooks import TrainingHook
 
-    return any(isinstance(hook, TrainingHook) for node in runner._instantiated_nodes.values() for hook in node._hooks)
+        nodes = runner._instantiated_nodes.values()
+        trains = any(isinstance(hook, TrainingHook) for node in nodes for hook in node._hooks)
+        runner._faq_trains = trains
+    return trains
 
 
 @_patch("training_nodes_in_threads")

@@ -87,6 +87,11 @@ def deployed() -> str:
     return "linear" if "LogisticRegressionClassifier" in names else "diet"
 
 
+def deployed_diet() -> Optional[dict]:
+    """config.yml's DIET component (the budgeted one, or Rasa's), None without one."""
+    return _component(BUDGETED_DIET) or _component("DIETClassifier")
+
+
 def _as_rasa_diet(diet: dict) -> dict:
     """The budgeted DIET as Rasa's own DIET, which it is on this data: its budget of example passes
     does not cut its epochs on all of data/nlu.yml, let alone on a fold's part (the folds' models,
@@ -106,17 +111,13 @@ def _as_rasa_diet(diet: dict) -> dict:
 
 def variants() -> Dict[str, dict]:
     """name -> Rasa config (pipeline and policies) of each single model compared."""
-    diet = (
-        _component(BUDGETED_DIET)
-        or _component("DIETClassifier")
-        or {
-            "name": "DIETClassifier",
-            "epochs": 60,
-            "number_of_transformer_layers": 1,
-            "transformer_size": 128,
-            "random_seed": 42,
-        }
-    )
+    diet = deployed_diet() or {
+        "name": "DIETClassifier",
+        "epochs": 60,
+        "number_of_transformer_layers": 1,
+        "transformer_size": 128,
+        "random_seed": 42,
+    }
     diet.pop("ranking_length", None)
     diet = _as_rasa_diet(diet)
     default_diet = {**diet, "epochs": 100, "number_of_transformer_layers": 2, "transformer_size": 256}

@@ -86,9 +86,9 @@ def _config_epochs() -> str:
 def _diet_budget(examples: int) -> str:
     """How many epochs config.yml's DIET trains on `examples` (addons/diet.py's budget)."""
     from addons.diet import MAX_EXAMPLE_PASSES, epochs_for
+    from bench.crossval import deployed_diet
 
-    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    diet = next((c for c in config.get("pipeline") or [] if "DIET" in c["name"]), None)
+    diet = deployed_diet()
     if not diet:
         return ""
     budget = diet.get(MAX_EXAMPLE_PASSES)
