@@ -126,11 +126,20 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    depend on its thread (identical rankings, tests/test_speed_rasa.py); the training cache opens a
    connection per write (SQLAlchemy 1.4 on a SQLite file), and the model storage a folder per node.
    Prediction graphs keep Rasa's synchronous run.
+18. Rules looked up by intent. At every prediction, RulePolicy tries each of its rules on the
+   conversation's last state, then on the states before with the rules left: one rule per FAQ
+   intent (data/rules.yml), twice (the answer, then listening), so with 300 answers about 620
+   tries, twice per message, a quarter of the Rasa server's time (bench/PROFILE.md). A rule whose
+   last state names a user intent and a previous action applies only to a state with that intent
+   (Rasa's `_is_rule_applicable`), so here the rules are indexed once by that intent, and only the
+   rules of the state's intent and those naming none are tried, with Rasa's code: the same rules
+   match (tests/test_speed_rasa.py compares both on every rule state of the trained model).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import warnings
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -759,12 +768,65 @@ def training_nodes_in_threads(run):
     return wrapped
 
 
+class _RuleIndex:
+    """The keys of a RulePolicy lookup, by the user intent their last state requires."""
+
+    def __init__(self, lookup: Dict[Text, Text]) -> None:
+        from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+        from rasa.shared.nlu.constants import INTENT
+
+        self.keys = frozenset(lookup)
+        self.open: set = set()  # keys that may apply whatever the state's intent
+        self.by_intent: Dict[Text, set] = {}
+        for key in self.keys:
+            states = json.loads(key)
+            last = states[-1] if states else {}
+            intent = (last.get(USER) or {}).get(INTENT)
+            if last.get(PREVIOUS_ACTION) and isinstance(intent, str) and intent and intent != SHOULD_NOT_BE_SET:
+                self.by_intent.setdefault(intent, set()).add(key)
+            else:
+                self.open.add(key)
+
+    def candidates(self, state: Dict) -> set:
+        from rasa.shared.core.constants import USER
+        from rasa.shared.nlu.constants import INTENT
+
+        intent = (state.get(USER) or {}).get(INTENT)
+        return self.open | self.by_intent.get(intent, set()) if isinstance(intent, str) else set(self.open)
+
+
+def _rule_index(policy, lookup: Dict[Text, Text]) -> _RuleIndex:
+    """The index of `lookup`, built once per set of keys (a training changes its lookup)."""
+    indexes = policy.__dict__.setdefault("_faq_rule_indexes", {})
+    index = indexes.get(id(lookup))
+    if index is None or lookup.keys() != index.keys:
+        if len(indexes) >= 4:  # a policy has two lookups; a training may build others
+            indexes.clear()
+        index = indexes[id(lookup)] = _RuleIndex(lookup)
+    return index
+
+
+@_patch("rules_by_intent")
+def rules_by_intent(get_possible_keys):
+    """Wrap RulePolicy's `_get_possible_keys(lookup, states)`: Rasa's filter on the rules that
+    the last state's intent leaves (those another intent's rules would fail at once)."""
+
+    def wrapped(self, lookup, states):
+        if not states or not lookup:
+            return get_possible_keys(self, lookup, states)
+        keys = _rule_index(self, lookup).candidates(states[-1])
+        return get_possible_keys(self, {key: lookup[key] for key in keys}, states)
+
+    return wrapped
+
+
 def apply() -> None:
     import rasa.core.run
     import rasa.shared.nlu.training_data.util as training_data_util
     import rasa.utils.endpoints
     from rasa.core import processor, tracker_store
     from rasa.core.actions import action
+    from rasa.core.policies.rule_policy import RulePolicy
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
     from rasa.nlu.utils.spacy_utils import SpacyNLP
@@ -794,6 +856,7 @@ def apply() -> None:
             callable(getattr(DaskGraphRunner, name, None))
             for name in ("run", "_build_dask_graph", "_add_inputs_to_graph")
         )
+        or not callable(getattr(RulePolicy, "_get_possible_keys", None))
     ):
         raise RuntimeError("this Rasa version differs from 3.6: review addons/patches.py")
     # The logistic regression stops at config.yml's max_iter, chosen by cross-validation, before
@@ -827,3 +890,4 @@ def apply() -> None:
     rasa.core.run.close_resources = closing_sessions(rasa.core.run.close_resources)
     training_data_util.sparse_matrix_to_string = plain_matrix_text(training_data_util.sparse_matrix_to_string)
     DaskGraphRunner.run = training_nodes_in_threads(DaskGraphRunner.run)
+    RulePolicy._get_possible_keys = rules_by_intent(RulePolicy._get_possible_keys)

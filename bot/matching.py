@@ -16,9 +16,10 @@ figures in bench/RESULTS.md), never on an evaluation set.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable, List, Mapping, Optional, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 from bot import aspects, mentions
 from bot.knowledge import Answer, KnowledgeBase

@@ -646,3 +646,55 @@ def test_training_graph_in_threads_trains_the_same_model(tmp_path, monkeypatch, 
         return [[(r["name"], r["confidence"]) for r in p["intent_ranking"]] for p in parsed]
 
     assert rankings(in_threads) == rankings(in_order)
+
+
+def _rule_policy(agent):
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    return next(n._component for n in nodes if isinstance(getattr(n, "_component", None), RulePolicy))
+
+
+def _conversation_states(policy, lookup):
+    """Every rule's states, and variants no rule was written for: another intent, a typed text
+    instead of an intent, no previous action (a conversation's start), an empty state."""
+    intents = sorted({s.get("user", {}).get("intent") for key in lookup for s in json.loads(key)} - {None})
+    for key in lookup:
+        states = json.loads(key)
+        yield states
+        last = states[-1]
+        for intent in intents[:5] + ["out_of_scope", "nlu_fallback", "unknown_intent"]:
+            yield states[:-1] + [{**last, "user": {**last.get("user", {}), "intent": intent}}]
+        yield states[:-1] + [{**last, "user": {"text": "combien coute la certification"}}]
+        yield states[:-1] + [{k: v for k, v in last.items() if k != "prev_action"}]
+        yield states[:-1] + [{}]
+
+
+def test_rules_looked_up_by_intent_match_as_rasa_does(agent):
+    from rasa.core.policies.rule_policy import RULES
+
+    policy = _rule_policy(agent)
+    patched = type(policy)._get_possible_keys
+    assert getattr(patched, "rules_by_intent", False)
+    lookup = policy.lookup[RULES]
+    checked = 0
+    for states in _conversation_states(policy, lookup):
+        assert patched(policy, lookup, states) == patched.__wrapped__(policy, lookup, states), states
+        checked += 1
+    assert checked > 10 * len(lookup)
+    # and it does narrow: a FAQ question's state leaves only its own intent's rules to try
+    index = patches._rule_index(policy, lookup)
+    state = {"user": {"intent": "ask_qhn_cout_certification"}, "prev_action": {"action_name": "action_listen"}}
+    assert 0 < len(index.candidates(state)) <= len(index.open) + 2 < len(lookup) / 4
+
+
+def test_rule_index_follows_a_changed_lookup(agent):
+    from rasa.core.policies.rule_policy import RULES
+
+    policy = _rule_policy(agent)
+    lookup = dict(policy.lookup[RULES])
+    first = patches._rule_index(policy, lookup)
+    key = next(iter(lookup))
+    lookup.pop(key)
+    assert patches._rule_index(policy, lookup) is not first
+    assert key not in patches._rule_index(policy, lookup).keys
