@@ -5,9 +5,10 @@
 
 Each variant is a Rasa NLU pipeline (config.yml with its classifier swapped); each fold trains it on
 4/5 of data/nlu.yml (stratified by intent, a fixed shuffle) and ranks the held-out fifth, as the
-Rasa server would: the full intent ranking of every held-out example is kept. An ensemble is the
-average of two variants' rankings on the same folds, which is what a pipeline running both
-classifiers on the same features would give.
+Rasa server would: the full intent ranking of every held-out example is kept. An ensemble combines
+two variants' rankings on the same folds, which is what a pipeline running both classifiers on the
+same features would give: the deployed one averages them (addons/nlu_ensemble.py); a weighted mean,
+a geometric mean and the lower confidence were tried against it, as were other features.
 
 The decision of `bot.matching` (thresholds and guards) is then replayed on these rankings: an
 example of an FAQ intent is *right* when its own answer is given, *wrong* when another one is,
@@ -127,12 +128,26 @@ def variants() -> Dict[str, dict]:
         "diet": _with_classifier(diet),
         "default_diet": _with_classifier(default_diet),
         "linear": _with_classifier(linear),
+        # other features, tried on the faster classifier (the same ones would feed DIET)
+        "linear_word_bigrams": _with_features(_with_classifier(linear), "word", max_ngram=2),
+        "linear_char_1_5": _with_features(_with_classifier(linear), "char_wb", min_ngram=1),
     }
+
+
+def _with_features(config: dict, analyzer: str, **settings) -> dict:
+    """`config` with its CountVectorsFeaturizer of `analyzer` ("word" or "char_wb") changed."""
+    config = copy.deepcopy(config)
+    for component in config["pipeline"]:
+        if component["name"] == "CountVectorsFeaturizer" and component.get("analyzer", "word") == analyzer:
+            component.update(settings)
+    return config
 
 
 def describe(name: str, config: dict) -> str:
     if name in ENSEMBLES:
-        return f"mean of the rankings of {' and '.join(ENSEMBLES[name])} (addons/nlu_ensemble.py)"
+        first, second, how = ENSEMBLES[name]
+        deployed_here = " (addons/nlu_ensemble.py)" if how == "mean" else ""
+        return f"{COMBINATIONS[how][0]} of {first} and {second}{deployed_here}"
     classifier = next(c for c in config["pipeline"] if c["name"] in CLASSIFIERS)
     if classifier["name"] == "DIETClassifier":
         return (
@@ -140,10 +155,34 @@ def describe(name: str, config: dict) -> str:
             f"{classifier.get('transformer_size', 256)}, {classifier.get('epochs', 100)} epochs"
             + (" (Rasa's default size)" if name == "default_diet" else "")
         )
-    return "LogisticRegressionClassifier (scikit-learn, class-balanced) on the same sparse features"
+    features = {
+        "linear_word_bigrams": ", words and word pairs instead of words",
+        "linear_char_1_5": ", character 1-5-grams instead of 2-5",
+    }
+    return "LogisticRegressionClassifier (scikit-learn, class-balanced) on the same sparse features" + features.get(
+        name, ""
+    )
 
 
-ENSEMBLES = {"diet+linear": ("diet", "linear"), "default_diet+linear": ("default_diet", "linear")}
+def _mean(x: float, y: float) -> float:
+    return (x + y) / 2
+
+
+# name -> (first variant, second variant, how an intent's two confidences are combined); the
+# deployed ensemble is the mean (addons/nlu_ensemble.py), the others were tried against it
+ENSEMBLES = {
+    "diet+linear": ("diet", "linear", "mean"),
+    "default_diet+linear": ("default_diet", "linear", "mean"),
+    "diet+linear_weighted": ("diet", "linear", "weighted"),
+    "diet+linear_geometric": ("diet", "linear", "geometric"),
+    "diet+linear_min": ("diet", "linear", "min"),
+}
+COMBINATIONS = {
+    "mean": ("mean of the rankings", _mean),
+    "weighted": ("0.35 x the first + 0.65 x the second", lambda x, y: 0.35 * x + 0.65 * y),
+    "geometric": ("geometric mean of the rankings, rescaled to sum to 1", lambda x, y: (x * y) ** 0.5),
+    "min": ("the lower of the two confidences", min),
+}
 
 
 # --- folds --------------------------------------------------------------------------------
@@ -260,17 +299,26 @@ def cross_validate(name: str, config: dict, examples: List[Example], k: int, wor
     return Predictions(name, examples, [rankings[i] for i in range(len(examples))], seconds)
 
 
-def ensemble(name: str, a: Predictions, b: Predictions) -> Predictions:
-    """The mean of two rankings, intent by intent (an intent missing from one counts 0 there)."""
+def ensemble(name: str, a: Predictions, b: Predictions, how: str = "mean") -> Predictions:
+    """Two rankings combined intent by intent (an intent missing from one counts 0 there): their
+    mean as the deployed ensemble computes it (bot.matching.mean_ranking), or another COMBINATIONS."""
     from bot.matching import mean_ranking
 
     def entries(ranking):  # the fallback's pseudo-intent is no classifier's vote
         return [{"name": n, "confidence": c} for n, c in ranking if n != "nlu_fallback"]
 
-    merged = [
-        [(e["name"], e["confidence"]) for e in mean_ranking(entries(left), entries(right))]
-        for left, right in zip(a.rankings, b.rankings)
-    ]
+    def combined(left, right) -> List[Tuple[str, float]]:
+        if how == "mean":
+            return [(e["name"], e["confidence"]) for e in mean_ranking(entries(left), entries(right))]
+        first, second = dict(left), dict(right)
+        names = (set(first) | set(second)) - {"nlu_fallback"}
+        scores = {n: COMBINATIONS[how][1](first.get(n, 0.0), second.get(n, 0.0)) for n in names}
+        if how == "geometric":
+            total = sum(scores.values()) or 1.0
+            scores = {n: v / total for n, v in scores.items()}
+        return sorted(scores.items(), key=lambda item: -item[1])
+
+    merged = [combined(left, right) for left, right in zip(a.rankings, b.rankings)]
     return Predictions(name, a.examples, merged, [x + y for x, y in zip(a.train_seconds, b.train_seconds)])
 
 
@@ -424,9 +472,9 @@ def run_all(k: int = FOLDS, names: Optional[Sequence[str]] = None) -> dict:
     configs = variants()
     for name in names or list(configs):
         predictions[name] = cross_validate(name, configs[name], examples, k, workdir)
-    for name, (a, b) in ENSEMBLES.items():
+    for name, (a, b, how) in ENSEMBLES.items():
         if a in predictions and b in predictions:
-            predictions[name] = ensemble(name, predictions[a], predictions[b])
+            predictions[name] = ensemble(name, predictions[a], predictions[b], how)
     return summarise(predictions)
 
 

@@ -113,3 +113,44 @@ def test_a_lower_threshold_for_answers_with_few_neighbours_is_chosen_only_if_it_
     assert figures["right"] == 0.5 and figures["wrong"] == 0
     assert distinct == 0.60  # the highest threshold that still answers the QHN question
     assert crowded <= 3  # the MES answers stay under the strict threshold
+
+
+@pytest.mark.parametrize(
+    "how, expected",
+    [
+        ("weighted", [("ask_mes_fonctionnalites", 0.35 * 0.8 + 0.65 * 0.4), ("greet", 0.35 * 0.2 + 0.65 * 0.6)]),
+        ("min", [("ask_mes_fonctionnalites", 0.4), ("greet", 0.2)]),
+        (
+            "geometric",
+            [
+                ("ask_mes_fonctionnalites", 0.32**0.5 / (0.32**0.5 + 0.12**0.5)),
+                ("greet", 0.12**0.5 / (0.32**0.5 + 0.12**0.5)),
+            ],
+        ),
+    ],
+)
+def test_the_other_combinations_tried(how, expected):
+    a = _predictions([("x", "ask_mes_fonctionnalites", [("ask_mes_fonctionnalites", 0.8), ("greet", 0.2)])])
+    b = _predictions(
+        [("x", "ask_mes_fonctionnalites", [("greet", 0.6), ("ask_mes_fonctionnalites", 0.4), ("nlu_fallback", 0.9)])]
+    )
+    [ranking] = crossval.ensemble(how, a, b, how).rankings
+    assert [name for name, _ in ranking] == [name for name, _ in expected]
+    assert [conf for _, conf in ranking] == pytest.approx([conf for _, conf in expected])
+
+
+def test_feature_variants_change_one_featurizer_only():
+    configs = crossval.variants()
+
+    def featurizers(name):
+        return [c for c in configs[name]["pipeline"] if c["name"] == "CountVectorsFeaturizer"]
+
+    base, bigrams, chars = featurizers("linear"), featurizers("linear_word_bigrams"), featurizers("linear_char_1_5")
+    word = [i for i, c in enumerate(base) if c.get("analyzer", "word") == "word"]
+    assert len(word) == 1 and len(base) == 2
+    [w] = word
+    assert bigrams[w] == {**base[w], "max_ngram": 2} and bigrams[1 - w] == base[1 - w]
+    assert chars[1 - w] == {**base[1 - w], "min_ngram": 1} and chars[w] == base[w]
+    assert [c["name"] for c in configs["linear_word_bigrams"]["pipeline"]] == [
+        c["name"] for c in configs["linear"]["pipeline"]
+    ]

@@ -632,7 +632,7 @@ def test_training_graph_in_threads_trains_the_same_model(tmp_path, monkeypatch, 
 
     in_threads = train("threads")
     assert threaded_runs == [{"num_workers": patches.TRAINING_THREADS}]
-    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run.__wrapped__)
+    monkeypatch.setattr(DaskGraphRunner, "run", _rasa_own(DaskGraphRunner.run))
     in_order = train("in-order")
     assert len(threaded_runs) == 1
 
@@ -698,3 +698,82 @@ def test_rule_index_follows_a_changed_lookup(agent):
     lookup.pop(key)
     assert patches._rule_index(policy, lookup) is not first
     assert key not in patches._rule_index(policy, lookup).keys
+
+
+def test_graph_run_in_order_as_dask_runs_it():
+    """Patch 19's evaluator against dask.get: the same results, each node once, the same exception."""
+    import dask
+
+    calls = []
+
+    def node(name):
+        def call(*inputs):
+            calls.append(name)
+            return (name, [value for _, value in inputs])
+
+        return call
+
+    graph = {
+        "__message__": ("__message__", ["bonjour"]),
+        "a": (node("a"), "__message__"),
+        "b": (node("b"), "a", "__message__"),
+        "c": (node("c"), "a"),
+        "d": (node("d"), "b", "c", "a"),
+    }
+    expected = dask.get(graph, ["d", "c"])
+    calls.clear()
+    assert patches.run_in_order(graph, ["d", "c"]) == expected
+    assert sorted(calls) == ["a", "b", "c", "d"]
+
+    def fails(*inputs):
+        raise ValueError("node failed")
+
+    broken = {**graph, "c": (fails, "a")}
+    with pytest.raises(ValueError, match="node failed"):
+        dask.get(broken, ["d"])
+    with pytest.raises(ValueError, match="node failed"):
+        patches.run_in_order(broken, ["d"])
+
+
+CONVERSATION = [
+    "Bonjour",
+    '/browse{"facet_path":"offre=segur"}',
+    "combien coûte la certification QHN ?",
+    '/affirm{"answer_id":"qhn_cout_certification","via":"free"}',
+    "quel temps fait-il à Paris ?",
+    "/human_handoff",
+    "merci, au revoir",
+]
+
+
+def test_prediction_graphs_in_order_parse_and_predict_as_rasa(agent, monkeypatch):
+    """Patch 19 on the trained model: each message's parse data and each next action predicted
+    along a conversation are the same as with Rasa's own run (dask.get)."""
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    patches.apply()
+    processor = agent.processor
+    assert getattr(DaskGraphRunner.run.__wrapped__, "prediction_in_order", False)
+
+    def run_through():
+        tracker = DialogueStateTracker.from_events("in-order", [ActionExecuted("action_listen")])
+        out = []
+        for text in CONVERSATION:
+            parsed = asyncio.run(processor.parse_message(UserMessage(text, sender_id="in-order"), tracker))
+            tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
+            for _ in range(3):  # the action, then listening (a rule of one turn)
+                prediction = processor._predict_next_with_tracker(tracker)
+                action = processor.domain.action_names_or_texts[prediction.max_confidence_index]
+                out.append((json.dumps(parsed, sort_keys=True, default=str), action, prediction.policy_name))
+                tracker.update(ActionExecuted(action))
+                if action == "action_listen":
+                    break
+        return out
+
+    ours = run_through()
+    monkeypatch.setattr(DaskGraphRunner, "run", _rasa_own(DaskGraphRunner.run))
+    assert run_through() == ours
+    assert [action for _, action, _ in ours].count("action_listen") == len(CONVERSATION)
