@@ -756,23 +756,28 @@ def run_in_order(graph: Dict[Text, Any], targets: List[Text]) -> Tuple[Any, ...]
 
 @_patch("prediction_in_order")
 def prediction_in_order(run):
-    """Wrap Rasa's `DaskGraphRunner.run(inputs, targets)`: the same code below, with
+    """Wrap Rasa's `DaskGraphRunner.run(inputs, targets)`: Rasa's code (`_run_graph`) with
     `run_in_order` for `dask.get` (patch 17, outside, takes the training graphs)."""
 
     def wrapped(self, inputs=None, targets=None):
-        from rasa.engine.exceptions import GraphRunError
-
-        run_targets = targets if targets else self._graph_schema.target_names
-        minimal_schema = self._graph_schema.minimal_graph_schema(run_targets)
-        run_graph = self._build_dask_graph(minimal_schema)
-        if inputs:
-            self._add_inputs_to_graph(inputs, run_graph)
-        try:
-            return dict(run_in_order(run_graph, run_targets))
-        except RuntimeError as e:
-            raise GraphRunError("Error running runner.") from e
+        return _run_graph(self, inputs, targets, run_in_order)
 
     return wrapped
+
+
+def _run_graph(runner, inputs, targets, get) -> Dict[Text, Any]:
+    """Rasa 3.6's `DaskGraphRunner.run` body, with `get(graph, targets)` for `dask.get`."""
+    from rasa.engine.exceptions import GraphRunError
+
+    run_targets = targets if targets else runner._graph_schema.target_names
+    minimal_schema = runner._graph_schema.minimal_graph_schema(run_targets)
+    run_graph = runner._build_dask_graph(minimal_schema)
+    if inputs:
+        runner._add_inputs_to_graph(inputs, run_graph)
+    try:
+        return dict(get(run_graph, run_targets))
+    except RuntimeError as e:
+        raise GraphRunError("Error running runner.") from e
 
 
 TRAINING_THREADS = 2  # nodes trained at once: DIET and the logistic regression, on this 2-core machine
@@ -794,23 +799,16 @@ def _trains(runner) -> bool:
 @_patch("training_nodes_in_threads")
 def training_nodes_in_threads(run):
     """Wrap Rasa's `DaskGraphRunner.run(inputs, targets)`: a training graph on dask's threaded
-    scheduler (the same code below, with `dask.threaded.get` for `dask.get`)."""
+    scheduler (Rasa's code, `_run_graph`, with `dask.threaded.get` for `dask.get`)."""
 
     def wrapped(self, inputs=None, targets=None):
         if not _trains(self):
             return run(self, inputs, targets)
         import dask.threaded
-        from rasa.engine.exceptions import GraphRunError
 
-        run_targets = targets if targets else self._graph_schema.target_names
-        minimal_schema = self._graph_schema.minimal_graph_schema(run_targets)
-        run_graph = self._build_dask_graph(minimal_schema)
-        if inputs:
-            self._add_inputs_to_graph(inputs, run_graph)
-        try:
-            return dict(dask.threaded.get(run_graph, run_targets, num_workers=TRAINING_THREADS))
-        except RuntimeError as e:
-            raise GraphRunError("Error running runner.") from e
+        return _run_graph(
+            self, inputs, targets, lambda graph, keys: dask.threaded.get(graph, keys, num_workers=TRAINING_THREADS)
+        )
 
     return wrapped
 
