@@ -164,8 +164,10 @@ def describe(name: str, config: dict) -> str:
     )
 
 
-def _mean(x: float, y: float) -> float:
-    return (x + y) / 2
+def _geometric(first: Dict[str, float], second: Dict[str, float], names) -> Dict[str, float]:
+    scores = {n: (first.get(n, 0.0) * second.get(n, 0.0)) ** 0.5 for n in names}
+    total = sum(scores.values()) or 1.0
+    return {n: v / total for n, v in scores.items()}
 
 
 # name -> (first variant, second variant, how an intent's two confidences are combined); the
@@ -177,11 +179,19 @@ ENSEMBLES = {
     "diet+linear_geometric": ("diet", "linear", "geometric"),
     "diet+linear_min": ("diet", "linear", "min"),
 }
+# how -> (description, scores(first, second, names) of the intents; the mean is the deployed
+# code's own, bot.matching.mean_ranking)
 COMBINATIONS = {
-    "mean": ("mean of the rankings", _mean),
-    "weighted": ("0.35 x the first + 0.65 x the second", lambda x, y: 0.35 * x + 0.65 * y),
-    "geometric": ("geometric mean of the rankings, rescaled to sum to 1", lambda x, y: (x * y) ** 0.5),
-    "min": ("the lower of the two confidences", min),
+    "mean": ("mean of the rankings", None),
+    "weighted": (
+        "0.35 x the first + 0.65 x the second",
+        lambda a, b, names: {n: 0.35 * a.get(n, 0.0) + 0.65 * b.get(n, 0.0) for n in names},
+    ),
+    "geometric": ("geometric mean of the rankings, rescaled to sum to 1", _geometric),
+    "min": (
+        "the lower of the two confidences",
+        lambda a, b, names: {n: min(a.get(n, 0.0), b.get(n, 0.0)) for n in names},
+    ),
 }
 
 
@@ -312,10 +322,7 @@ def ensemble(name: str, a: Predictions, b: Predictions, how: str = "mean") -> Pr
             return [(e["name"], e["confidence"]) for e in mean_ranking(entries(left), entries(right))]
         first, second = dict(left), dict(right)
         names = (set(first) | set(second)) - {"nlu_fallback"}
-        scores = {n: COMBINATIONS[how][1](first.get(n, 0.0), second.get(n, 0.0)) for n in names}
-        if how == "geometric":
-            total = sum(scores.values()) or 1.0
-            scores = {n: v / total for n, v in scores.items()}
+        scores = COMBINATIONS[how][1](first, second, names)
         return sorted(scores.items(), key=lambda item: -item[1])
 
     merged = [combined(left, right) for left, right in zip(a.rankings, b.rankings)]
