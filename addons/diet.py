@@ -4,8 +4,8 @@ DIET goes through every training example at each epoch: its training time grows 
 examples, hence with the FAQ (60 epochs over the 10,244 examples of a 300-answer FAQ: 8 minutes on
 a 2-core machine). The more examples, the more optimisation steps each epoch makes, and the fewer
 epochs the network needs. With `max_example_passes`, the epochs are cut to what that budget allows
-(`epochs_for`), never above config.yml's `epochs`: the FAQ of today (1,284 examples) keeps its 60
-epochs and the very same model; a 300-answer FAQ (10,244 examples) trains 18, and its training
+(`epochs_for`), never above config.yml's `epochs`: the FAQ of today (1,762 examples) keeps its 45
+epochs and the very same model; a 300-answer FAQ (about 11,000 examples) trains 15, and its training
 stays within 5 minutes. What the fewer epochs cost, measured on the real questions held out inside
 a 300-answer FAQ, and why not more: bench/PROFILE.md.
 

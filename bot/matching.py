@@ -34,14 +34,14 @@ SUGGESTIONS = 3
 class Thresholds:
     # Chosen by `python -m bench.crossval` (5 folds of data/nlu.yml, the deployed ensemble): the most
     # right answers with at most 0.5 % wrong and 97 % of out-of-scope examples without an answer.
-    answer: float = 0.75  # the winner's confidence...
+    answer: float = 0.80  # the winner's confidence...
     margin: float = 0.40  # ...and its lead over the second FAQ candidate
     # The answers of a crowded product (`crowded` or more neighbours, KnowledgeBase.neighbours: the
-    # Mon espace santé catalogue) are asked with the same words and confused with one another; an
-    # answer with fewer neighbours is rarely confused, and needs less confidence (chosen second, with
-    # `answer` and `margin` fixed, by the same rule).
+    # nine of the Mon espace santé catalogue, the three of QHN, the three of DMN) are asked with the
+    # same words and confused with one another; an answer with fewer neighbours is rarely confused,
+    # and needs less confidence (chosen second, with `answer` and `margin` fixed, by the same rule).
     answer_distinct: float = 0.45
-    crowded: int = 4
+    crowded: int = 2
     suggest: float = 0.10  # a candidate this weak is not worth a button...
     suggest_named: float = 0.0  # ...unless the winner was set aside for the product the user named
     out_of_scope_wins: float = 0.50  # an out-of-scope ranking this sure suppresses suggestions

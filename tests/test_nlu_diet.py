@@ -35,7 +35,7 @@ def _diet():
 def test_todays_faq_trains_the_configured_epochs():
     diet = _diet()
     examples = sum(len(texts) for texts in training_examples().values())
-    assert epochs_for(diet["epochs"], examples, diet[MAX_EXAMPLE_PASSES]) == diet["epochs"] == 60
+    assert epochs_for(diet["epochs"], examples, diet[MAX_EXAMPLE_PASSES]) == diet["epochs"] == 45
 
 
 def test_a_training_past_the_budget_runs_fewer_epochs(tmp_path, caplog, monkeypatch):
