@@ -707,6 +707,17 @@ def _crossval_section(run) -> List[str]:
         f"{cv.get('unseen_examples', '?')} held-out examples that no example of their training folds nearly repeats "
         "(folded texts, difflib ratio ≥ 0.8, as the evaluation sets are checked): what a new wording gets.",
         "",
+    ]
+    from bench.crossval import variants as crossval_variants
+
+    skipped = [name for name in crossval_variants() if name not in cv["variants"]]
+    if skipped:
+        lines += [
+            f"Not cross-validated in this run (not re-run on this data, for the run's time): {', '.join(skipped)}; "
+            "their last figures are in this file's history.",
+            "",
+        ]
+    lines += [
         f"At the bot's thresholds (answer ≥ {t.answer:.2f}, margin ≥ {t.margin:.2f}; answer ≥ {t.answer_distinct:.2f} "
         f"for an answer with fewer than {t.crowded} neighbours, i.e. other answers of its product: "
         "`KnowledgeBase.neighbours`):",

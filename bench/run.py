@@ -238,7 +238,7 @@ def _cpu_per_message(result: load.LoadResult, used: List[Dict[str, float]]) -> N
         result.cpu_ms_per_message[role] = sum(u.get(role, 0.0) for u in used) * 1000 / len(result.samples)
 
 
-def measure(settings: Settings, work: Path, command: str) -> Run:
+def measure(settings: Settings, work: Path, command: str, crossval_variants: Optional[List[str]] = None) -> Run:
     started = time.monotonic()
     run = Run(settings, command, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine(), _versions())
     questions = evaluation_set(settings.per_answer, settings.out_of_scope)
@@ -256,7 +256,7 @@ def measure(settings: Settings, work: Path, command: str) -> Run:
     our_model = _our_model(work, settings, run)
     if not settings.quick:
         log("cross-validation of the model variants on data/nlu.yml (cached by data and pipeline)")
-        run.crossval = crossval.run_all()
+        run.crossval = crossval.run_all(names=crossval_variants)
 
     for seed, model in stock_models[1:]:  # the other seeds: quality only
         server = _start_stock(work, model, seed)
@@ -391,6 +391,10 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, models, profiles)")
     parser.add_argument(
+        "--crossval-variants",
+        help="comma-separated variants of bench.crossval to cross-validate (default: all); the report names the others",
+    )
+    parser.add_argument(
         "--profile-only",
         action="store_true",
         help="our bot alone: latency at 1 conversation and py-spy under load, printed as Markdown",
@@ -427,7 +431,10 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="faq-bench-"))
     log(f"{'quick' if args.quick else 'full'} mode; work folder {work}")
     try:
-        run = measure(settings, work, command)
+        names = args.crossval_variants.split(",") if args.crossval_variants else None
+        if names:
+            command += f" (python -m bench.run --crossval-variants {args.crossval_variants})"
+        run = measure(settings, work, command, names)
     except BaseException:
         log(f"failed: logs kept in {work}")
         raise
