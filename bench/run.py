@@ -191,6 +191,7 @@ def _start_ours(work: Path, model: Path):
         FAQ_STORE_URL=f"sqlite:///{databases / 'faq.db'}",
         FAQ_TRACKER_STORE_URL=f"sqlite:///{databases / 'tracker.db'}",
         FAQ_RATE_PER_CONVERSATION="0",  # the long conversation (bench/growth.py) sends 200 messages in a row
+        FAQ_RATE_PER_ADDRESS="0",  # every measured conversation comes from this one address
     )
     log("starting our bot (c) with ops.serve")
     server = start(
