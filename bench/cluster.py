@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import shutil
 import sys
@@ -224,6 +225,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if not MODEL.exists():
         raise SystemExit(f"{MODEL} is missing: run `make train` first")
+    # Every measured conversation comes from this one address: the servers started below run
+    # without the rate limits (without this, the per-address limit answers most messages with 429).
+    os.environ.update(FAQ_RATE_PER_ADDRESS="0", FAQ_RATE_PER_CONVERSATION="0")
     rounds, per_round, warmup = (2, 16, 8) if args.quick else (4, 64, 16)
     out = Path(args.out) if args.out else ROOT / ("test-output/bench" if args.quick else "bench") / "CLUSTER.md"
     work = Path(tempfile.mkdtemp(prefix="faq-bench-cluster-"))
