@@ -24,9 +24,7 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    default, FULL, fsyncs the WAL at every commit): the database stays consistent after a crash or
    a power cut, which may lose only the last steps committed before a power cut (not before a
    crash of the process). FAQ store (bot/store.py) already runs this way.
-4. Log level. A model whose logistic regression was stored by Rasa itself (with skops, before
-   patch 11) is still loaded with skops, whose import sets the root logger to WARNING: Rasa's INFO
-   lines ("Rasa server is up and running.") would vanish. The level is restored after that import.
+4. (Retired: the log level after skops' import, with patch 11.)
 5. spaCy without its named entities. Rasa's `SpacyNLP` loads `fr_core_news_sm` with every pipe but
    the parser; its NER (a network with its own embedding layer) was 58 % of spaCy's time per message
    (3.9 ms of 6.7), and nothing reads its entities: the pipeline has no `SpacyEntityExtractor`
@@ -38,7 +36,7 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    tags and POS are identical with and without it (same test), so the features, the trained models
    and the cross-validation do not change. Adding `SpacyEntityExtractor` means removing this patch.
 6. Button payloads skip the NLU. A click sends `/intent{"entity": ...}`; Rasa 3.6 runs the whole
-   NLU graph on that string (spaCy, featurizers, DIET, logistic regression) and only then its
+   NLU graph on that string (spaCy, the intent classifier) and only then its
    `RegexMessageHandler`, last in the graph, replaces the result with the payload's intent and
    entities (`YAMLStoryReader.unpack_regex_message`, whose message keeps nothing else). Here a
    message that this very function unpacks to an intent of the domain gets that result directly;
@@ -67,23 +65,9 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    the slot events of all the sessions before it (after 50 sessions of one conversation, dozens of
    copies of `last_answer_id`). Here each slot is carried over once, with its last value (and that
    event's metadata): the slots of the new session are the same.
-10. DIET restored for prediction only. To load a trained DIET, Rasa builds an empty network,
-   *trains it for one step* on one example (so that every weight, the optimizer's included, exists
-   with its shape), then overwrites the weights from the model and traces the prediction: the
-   training step traces Keras' whole training function, 6 of the 20 seconds between `make run` and
-   the first answer. Here, when the model is loaded to predict (not to fine-tune), the weights are
-   read first and each one takes its trained value when the prediction's first run creates it
-   (TensorFlow restores a checkpoint's values on creation); the optimizer's state, which prediction
-   never reads, stays in the file. Same network, same weights: on every example of data/nlu.yml
-   the intent rankings are identical to Rasa's own loading (tests/test_speed_rasa.py).
-11. The logistic regression stored as plain arrays. Rasa stores it with skops, whose import alone
-   lists every class of scikit-learn (it imports all its modules to do so): 5 s of the start and
-   memory for modules nobody uses. Here the model is stored as what its predictions read, the
-   coefficients, intercepts and intent names in a NumPy file read without pickle, and its settings
-   in JSON; a model stored by Rasa (a `.skops` file) is still read with skops. Same probabilities
-   (tests/test_speed_rasa.py). The coefficients are loaded in Fortran order: scikit-learn multiplies
-   each message's features by their transpose, which in C order it copies at every message (5.6 ms
-   with 300 answers, bench/PROFILE.md).
+10. (Retired: DIET restored for prediction only; config.yml no longer runs DIET.)
+11. (Retired: Rasa's logistic regression stored as arrays; config.yml no longer runs it, and
+   addons/tfidf_classifier.py stores its own model as arrays and JSON.)
 12. Events stored without counting them first. To save a conversation, Rasa's SQL tracker store first
    counts, with a query, the events of the current session already in the database, then writes
    the tracker's events past that number: a second query per message, beside the one that read the
@@ -118,8 +102,8 @@ re-check each of them: `apply()` refuses a Rasa whose patched names are gone.
    Python numbers (integer and float64 matrices; any other type goes to Rasa's function): the same
    fingerprints, hence the same cache keys (tests/test_speed_rasa.py), about 4 times as fast.
 17. Independent training steps at once. Rasa trains its graph one node after the other, in
-   one thread: with a large FAQ, the logistic regression (one core: scikit-learn's lbfgs, whose
-   sparse products release the GIL) waits for DIET (TensorFlow, under two cores) to finish. Here a
+   one thread: the policies wait for the NLU (and, in a pipeline with two classifiers, the logistic
+   regression for DIET) although neither needs the other. Here a
    training graph (one Rasa runs with its training hook) runs on dask's threaded scheduler with
    TRAINING_THREADS workers instead of its synchronous one: the same nodes with the same inputs,
    each still after the nodes it needs, independent ones side by side. Each node's result does not
@@ -387,96 +371,6 @@ def last_slot_values(slot_set_events_from_tracker):
             last.pop(event.key, None)  # keeps the order of the last setting of each slot
             last[event.key] = event
         return list(last.values())
-
-    return wrapped
-
-
-@_patch("restored_for_prediction")
-def restored_for_prediction(load):
-    """Wrap the function under Rasa's `RasaModel.load` classmethod: to predict, the weights are read
-    first and take their values as the first prediction creates them (no training step)."""
-
-    def wrapped(
-        cls, model_file_name, model_data_example, predict_data_example=None, finetune_mode=False, *args, **kwargs
-    ):
-        if finetune_mode or not predict_data_example:
-            return load(cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs)
-        import tensorflow as tf
-        from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
-
-        config = kwargs.get("config", {})
-        model = cls(*args, **kwargs)
-        model.compile(
-            optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)), run_eagerly=config.get(RUN_EAGERLY)
-        )
-        restored = model.load_weights(model_file_name)
-        model.run_inference(predict_data_example)  # creates every weight a prediction reads, each restored
-        restored.expect_partial()  # the optimizer's state stays in the file: prediction never reads it
-        try:
-            restored.assert_existing_objects_matched()  # no weight kept its initial value
-        except AssertionError:  # a network this patch does not know: Rasa's own way
-            logging.getLogger(__name__).warning("DIET restored with Rasa's training step: %s", model_file_name)
-            return load(cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs)
-        return model
-
-    return wrapped
-
-
-LINEAR_ARRAYS = ("coef_", "intercept_", "classes_", "n_iter_")  # what predict_proba reads, once fitted
-
-
-@_patch("linear_as_arrays")
-def linear_as_arrays(persist):
-    """Wrap Rasa's `LogisticRegressionClassifier.persist`: a fitted model stored as arrays and JSON."""
-
-    def wrapped(self) -> None:
-        import json
-
-        import numpy as np
-
-        if not all(hasattr(self.clf, name) for name in LINEAR_ARRAYS):  # not trained: Rasa stores it
-            return persist(self)
-        with self._model_storage.write_to(self._resource) as model_dir:
-            np.savez(model_dir / f"{self._resource.name}.npz", **{n: getattr(self.clf, n) for n in LINEAR_ARRAYS})
-            (model_dir / f"{self._resource.name}.json").write_text(json.dumps(self.clf.get_params()), encoding="utf-8")
-
-    return wrapped
-
-
-@_patch("linear_from_arrays")
-def linear_from_arrays(load):
-    """Wrap the function under Rasa's `LogisticRegressionClassifier.load` classmethod: arrays read
-    without pickle; a model stored by Rasa is read by Rasa, with skops, and the log level kept."""
-
-    def wrapped(cls, config, model_storage, resource, execution_context, **kwargs):
-        import json
-
-        import numpy as np
-        from sklearn.linear_model import LogisticRegression
-
-        try:
-            with model_storage.read_from(resource) as model_dir:
-                arrays = model_dir / f"{resource.name}.npz"
-                if arrays.exists():
-                    clf = LogisticRegression(**json.loads((model_dir / f"{resource.name}.json").read_text("utf-8")))
-                    with np.load(arrays, allow_pickle=False) as stored:
-                        for name in LINEAR_ARRAYS:
-                            setattr(clf, name, stored[name])
-                    # scikit-learn multiplies a message's sparse features by coef_.T: in C order that
-                    # transpose is copied at every message (5.6 ms with 300 answers); in Fortran order
-                    # it is read in place. Same numbers, same probabilities.
-                    clf.coef_ = np.asfortranarray(clf.coef_)
-                    clf.n_features_in_ = clf.coef_.shape[1]
-                    component = cls(config, execution_context.node_name, model_storage, resource)
-                    component.clf = clf
-                    return component
-        except ValueError:  # no such resource: Rasa's own load creates an untrained classifier
-            pass
-        level = logging.root.level
-        try:
-            return load(cls, config, model_storage, resource, execution_context, **kwargs)
-        finally:
-            logging.root.setLevel(level)  # skops' import sets the root logger to WARNING
 
     return wrapped
 
@@ -780,7 +674,7 @@ def _run_graph(runner, inputs, targets, get) -> Dict[Text, Any]:
         raise GraphRunError("Error running runner.") from e
 
 
-TRAINING_THREADS = 2  # nodes trained at once: DIET and the logistic regression, on this 2-core machine
+TRAINING_THREADS = 2  # nodes trained at once (the NLU's and the policies'), on this 2-core machine
 
 
 def _trains(runner) -> bool:
@@ -873,10 +767,8 @@ def apply() -> None:
     from rasa.core.actions import action
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.engine.runner.dask import DaskGraphRunner
-    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
     from rasa.nlu.utils.spacy_utils import SpacyNLP
     from rasa.shared.core import events
-    from rasa.utils.tensorflow.models import RasaModel
 
     if (
         not callable(getattr(action.RemoteAction, "_validate_action_result", None))
@@ -887,13 +779,10 @@ def apply() -> None:
         or not callable(getattr(processor.MessageProcessor, "_has_session_expired", None))
         or not callable(getattr(events.Event, "resolve_by_type", None))
         or not callable(getattr(action.ActionSessionStart, "_slot_set_events_from_tracker", None))
-        or not callable(getattr(getattr(RasaModel, "load", None), "__func__", None))
-        or not callable(getattr(LogisticRegressionClassifier, "persist", None))
         or not all(
             callable(getattr(tracker_store.SQLTrackerStore, name, None))
             for name in ("_retrieve", "_additional_events", "save")
         )
-        or not callable(getattr(getattr(LogisticRegressionClassifier, "load", None), "__func__", None))
         or not callable(getattr(rasa.utils.endpoints.EndpointConfig, "request", None))
         or not callable(getattr(rasa.core.run, "close_resources", None))
         or not callable(getattr(training_data_util, "sparse_matrix_to_string", None))
@@ -904,8 +793,8 @@ def apply() -> None:
         or not callable(getattr(RulePolicy, "_get_possible_keys", None))
     ):
         raise RuntimeError("this Rasa version differs from 3.6: review addons/patches.py")
-    # The logistic regression stops at config.yml's max_iter, chosen by cross-validation, before
-    # lbfgs's own tolerance: not a fault to report at every training.
+    # A logistic regression stopped at its max_iter before lbfgs's own tolerance (the cross-validation
+    # trains Rasa's with 100 iterations): not a fault to report at every training.
     warnings.filterwarnings("ignore", message="lbfgs failed to converge", module="sklearn")
     timeout = settings.current().action_timeout
     action.DEFAULT_REQUEST_TIMEOUT = timeout
@@ -921,9 +810,6 @@ def apply() -> None:
     action.ActionSessionStart._slot_set_events_from_tracker = staticmethod(
         last_slot_values(action.ActionSessionStart._slot_set_events_from_tracker)
     )
-    RasaModel.load = classmethod(restored_for_prediction(RasaModel.load.__func__))
-    LogisticRegressionClassifier.persist = linear_as_arrays(LogisticRegressionClassifier.persist)
-    LogisticRegressionClassifier.load = classmethod(linear_from_arrays(LogisticRegressionClassifier.load.__func__))
     sql = tracker_store.SQLTrackerStore
     sql.save = events_in_one_insert(sql.save)  # under patch 12's wrapper (applied once: _in_chain)
     sql._retrieve = prepared_events_query(sql._retrieve)

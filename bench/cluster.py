@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 import shutil
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
 from bench import load
-from bench.common import PYTHON, ROOT, env, evaluation_set, free_port, log, machine, start
+from bench.common import PYTHON, ROOT, env, evaluation_set, free_port, log, machine, start, unlimited
 from ops.cluster.run import Cluster, Settings
 
 CONCURRENCY = 32
@@ -225,9 +224,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if not MODEL.exists():
         raise SystemExit(f"{MODEL} is missing: run `make train` first")
-    # Every measured conversation comes from this one address: the servers started below run
-    # without the rate limits (without this, the per-address limit answers most messages with 429).
-    os.environ.update(FAQ_RATE_PER_ADDRESS="0", FAQ_RATE_PER_CONVERSATION="0")
     rounds, per_round, warmup = (2, 16, 8) if args.quick else (4, 64, 16)
     out = Path(args.out) if args.out else ROOT / ("test-output/bench" if args.quick else "bench") / "CLUSTER.md"
     work = Path(tempfile.mkdtemp(prefix="faq-bench-cluster-"))
@@ -236,9 +232,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     info = machine()
     targets: List[Target] = []
     try:
-        targets.append(start_single(work))
-        for replicas, workers in CONFIGS:
-            targets.append(start_cluster(work, replicas, workers))
+        with unlimited():  # the servers started here run without the rate limits (bench.common.UNLIMITED)
+            targets.append(start_single(work))
+            for replicas, workers in CONFIGS:
+                targets.append(start_cluster(work, replicas, workers))
         loads = measure(targets, rounds, per_round, warmup)
     except BaseException:
         log(f"failed: logs kept in {work}")

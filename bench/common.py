@@ -4,6 +4,7 @@ ops.rest_client (their names stay importable from here: env, free_port, send, te
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -24,6 +25,9 @@ PYTHON = sys.executable
 EVALUATION = ROOT / "bench" / "data" / "evaluation.yml"  # the benchmark's own set: never trained or tuned on
 HELDOUT = ROOT / "tests" / "data" / "heldout.yml"  # the tests' set: the answer thresholds were chosen on it
 NLU_FILE = ROOT / "data" / "nlu.yml"
+# The servers the benchmark measures run without the rate limits (docs/security.md): every measured
+# conversation comes from this one address, and the long conversation sends 200 messages in a row.
+UNLIMITED = {"FAQ_RATE_PER_ADDRESS": "0", "FAQ_RATE_PER_CONVERSATION": "0"}
 
 
 def log(message: str) -> None:
@@ -179,3 +183,18 @@ def start(
     if code is not None:
         raise RuntimeError(f"{name} stopped during start-up (exit {code}): see {log_path}")
     raise RuntimeError(f"{name} gave no answer within {timeout:.0f} s: see {log_path}")
+
+
+@contextlib.contextmanager
+def unlimited():
+    """This process's environment with UNLIMITED while servers that read it (ops.cluster) start."""
+    saved = {name: os.environ.get(name) for name in UNLIMITED}
+    os.environ.update(UNLIMITED)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

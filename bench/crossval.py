@@ -3,12 +3,14 @@
     python -m bench.crossval                       # every variant, 5 folds -> test-output/crossval/
     python -m bench.crossval --variants ours --folds 3
 
-Each variant is a Rasa NLU pipeline (config.yml with its classifier swapped); each fold trains it on
+Each variant is a Rasa NLU pipeline (config.yml with its classifier swapped, and the sparse count
+features Rasa's own classifiers need); each fold trains it on
 4/5 of data/nlu.yml (stratified by intent, a fixed shuffle) and ranks the held-out fifth, as the
 Rasa server would: the full intent ranking of every held-out example is kept. An ensemble combines
 two variants' rankings on the same folds, which is what a pipeline running both classifiers on the
-same features would give: the deployed one averages them (addons/nlu_ensemble.py); a weighted mean,
-a geometric mean and the lower confidence were tried against it, as were other features.
+same features would give: their mean ran in config.yml before the TF-IDF logistic regression
+(addons/tfidf_classifier.py); a weighted mean, a geometric mean and the lower confidence were tried
+against it, as were other features.
 
 The decision of `bot.matching` (thresholds and guards) is then replayed on these rankings: an
 example of an FAQ intent is *right* when its own answer is given, *wrong* when another one is,
@@ -46,15 +48,25 @@ SHUFFLE_SEED = 0
 SEEDS = (42, 7, 2024)  # variants whose training is not seeded are trained once per seed
 
 
-BUDGETED_DIET = "addons.diet.BudgetedDIETClassifier"
-CLASSIFIERS = (
-    "DIETClassifier",
-    BUDGETED_DIET,
-    "LogisticRegressionClassifier",
-    "addons.nlu_ensemble.KeepRanking",
-    "addons.nlu_ensemble.MeanRanking",
+TFIDF = "addons.tfidf_classifier.TfidfIntentClassifier"
+CLASSIFIERS = (TFIDF, "DIETClassifier", "LogisticRegressionClassifier")
+# The sparse features Rasa's own classifiers are trained on (config.yml's until DIET and Rasa's
+# logistic regression gave way to TFIDF): words, character 2-5-grams, the tokens' shape and place.
+SPARSE_FEATURES = (
+    {"name": "LexicalSyntacticFeaturizer"},
+    {"name": "CountVectorsFeaturizer"},
+    {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 2, "max_ngram": 5},
 )
-ENSEMBLE_DEPLOYED = ("addons.nlu_ensemble.KeepRanking", "addons.nlu_ensemble.MeanRanking")
+# DIET as config.yml ran it last (one small transformer layer, 45 epochs), and Rasa's default size
+DIET = {
+    "name": "DIETClassifier",
+    "epochs": 45,
+    "number_of_transformer_layers": 1,
+    "transformer_size": 128,
+    "entity_recognition": False,
+    "constrain_similarities": True,
+    "random_seed": 42,
+}
 
 
 def _config() -> dict:
@@ -66,14 +78,15 @@ def _component(name: str) -> Optional[dict]:
 
 
 def _with_classifier(classifier: dict) -> dict:
-    """config.yml with its intent classifiers (one, or the ensemble's two) replaced by `classifier`."""
+    """config.yml with its intent classifier replaced by `classifier`; Rasa's own classifiers get the
+    sparse features they need, after the tokenizer."""
     config = _config()
-    pipeline, placed = [], False
+    pipeline = []
     for component in config["pipeline"]:
         if component["name"] in CLASSIFIERS:
-            if not placed:
-                pipeline.append(classifier)
-                placed = True
+            if classifier["name"] != TFIDF:
+                pipeline.extend(copy.deepcopy(list(SPARSE_FEATURES)))
+            pipeline.append(classifier)
             continue
         pipeline.append(component)
     config["pipeline"] = pipeline
@@ -81,51 +94,22 @@ def _with_classifier(classifier: dict) -> dict:
 
 
 def deployed() -> str:
-    """The variant config.yml runs: an ensemble (its two classifiers) or one classifier."""
+    """The variant config.yml runs."""
     names = [c["name"] for c in _config()["pipeline"]]
-    if all(n in names for n in ENSEMBLE_DEPLOYED):
-        return "diet+linear"
+    if TFIDF in names:
+        return "tfidf_linear"
     return "linear" if "LogisticRegressionClassifier" in names else "diet"
-
-
-def deployed_diet() -> Optional[dict]:
-    """config.yml's DIET component (the budgeted one, or Rasa's), None without one."""
-    return _component(BUDGETED_DIET) or _component("DIETClassifier")
-
-
-def _as_rasa_diet(diet: dict) -> dict:
-    """The budgeted DIET as Rasa's own DIET, which it is on this data: its budget of example passes
-    does not cut its epochs on all of data/nlu.yml, let alone on a fold's part (the folds' models,
-    and their cache, are those of Rasa's DIET; Rasa's default size below has no budget)."""
-    from addons.diet import MAX_EXAMPLE_PASSES, epochs_for
-
-    if diet["name"] != BUDGETED_DIET:
-        return diet
-    diet = dict(diet)
-    budget = diet.pop(MAX_EXAMPLE_PASSES, None)
-    epochs = diet.get("epochs", 300)
-    examples = sum(len(texts) for texts in training_examples().values())
-    if epochs_for(epochs, examples, budget) != epochs:
-        raise ValueError(f"{MAX_EXAMPLE_PASSES} cuts DIET's epochs on data/nlu.yml: cross-validate that budget")
-    return {**diet, "name": "DIETClassifier"}
 
 
 def variants() -> Dict[str, dict]:
     """name -> Rasa config (pipeline and policies) of each single model compared."""
-    diet = deployed_diet() or {
-        "name": "DIETClassifier",
-        "epochs": 60,
-        "number_of_transformer_layers": 1,
-        "transformer_size": 128,
-        "random_seed": 42,
-    }
-    diet.pop("ranking_length", None)
-    diet = _as_rasa_diet(diet)
-    default_diet = {**diet, "epochs": 100, "number_of_transformer_layers": 2, "transformer_size": 256}
-    linear = _component("LogisticRegressionClassifier") or {"name": "LogisticRegressionClassifier", "max_iter": 1000}
-    linear.pop("ranking_length", None)
+    tfidf = _component(TFIDF) or {"name": TFIDF}
+    tfidf.pop("ranking_length", None)
+    default_diet = {**DIET, "epochs": 100, "number_of_transformer_layers": 2, "transformer_size": 256}
+    linear = {"name": "LogisticRegressionClassifier", "max_iter": 100}
     return {
-        "diet": _with_classifier(diet),
+        "tfidf_linear": _with_classifier(tfidf),
+        "diet": _with_classifier(dict(DIET)),
         "default_diet": _with_classifier(default_diet),
         "linear": _with_classifier(linear),
         # other features, tried on the faster classifier (the same ones would feed DIET)
@@ -146,9 +130,13 @@ def _with_features(config: dict, analyzer: str, **settings) -> dict:
 def describe(name: str, config: dict) -> str:
     if name in ENSEMBLES:
         first, second, how = ENSEMBLES[name]
-        deployed_here = " (addons/nlu_ensemble.py)" if how == "mean" else ""
-        return f"{COMBINATIONS[how][0]} of {first} and {second}{deployed_here}"
+        return f"{COMBINATIONS[how][0]} of {first} and {second}"
     classifier = next(c for c in config["pipeline"] if c["name"] in CLASSIFIERS)
+    if classifier["name"] == TFIDF:
+        return (
+            f"logistic regression (C {classifier.get('C', 100)}, class-balanced) on TF-IDF character 2-5-grams and "
+            "words of the folded text (addons/tfidf_classifier.py)"
+        )
     if classifier["name"] == "DIETClassifier":
         return (
             f"DIET {classifier.get('number_of_transformer_layers', 2)} layer(s) of "
@@ -159,7 +147,7 @@ def describe(name: str, config: dict) -> str:
         "linear_word_bigrams": ", words and word pairs instead of words",
         "linear_char_1_5": ", character 1-5-grams instead of 2-5",
     }
-    return "LogisticRegressionClassifier (scikit-learn, class-balanced) on the same sparse features" + features.get(
+    return "Rasa's LogisticRegressionClassifier (class-balanced, C 1) on DIET's sparse count features" + features.get(
         name, ""
     )
 
@@ -170,8 +158,8 @@ def _geometric(first: Dict[str, float], second: Dict[str, float], names) -> Dict
     return {n: v / total for n, v in scores.items()}
 
 
-# name -> (first variant, second variant, how an intent's two confidences are combined); the
-# deployed ensemble is the mean (addons/nlu_ensemble.py), the others were tried against it
+# name -> (first variant, second variant, how an intent's two confidences are combined); the mean
+# of DIET and Rasa's logistic regression ran in config.yml before tfidf_linear, the others were tried against it
 ENSEMBLES = {
     "diet+linear": ("diet", "linear", "mean"),
     "default_diet+linear": ("default_diet", "linear", "mean"),
@@ -179,8 +167,8 @@ ENSEMBLES = {
     "diet+linear_geometric": ("diet", "linear", "geometric"),
     "diet+linear_min": ("diet", "linear", "min"),
 }
-# how -> (description, scores(first, second, names) of the intents; the mean is the deployed
-# code's own, bot.matching.mean_ranking)
+# how -> (description, scores(first, second, names) of the intents; the mean is
+# bot.matching.mean_ranking)
 COMBINATIONS = {
     "mean": ("mean of the rankings", None),
     "weighted": (
@@ -280,7 +268,7 @@ def with_full_ranking(config: dict) -> dict:
     """The same pipeline, with every intent kept in the ranking (ensembles average whole rankings)."""
     config = copy.deepcopy(config)
     for component in config["pipeline"]:
-        if component["name"] in ("DIETClassifier", BUDGETED_DIET, "LogisticRegressionClassifier"):
+        if component["name"] in CLASSIFIERS:
             component["ranking_length"] = 0
     return config
 
@@ -311,7 +299,7 @@ def cross_validate(name: str, config: dict, examples: List[Example], k: int, wor
 
 def ensemble(name: str, a: Predictions, b: Predictions, how: str = "mean") -> Predictions:
     """Two rankings combined intent by intent (an intent missing from one counts 0 there): their
-    mean as the deployed ensemble computes it (bot.matching.mean_ranking), or another COMBINATIONS."""
+    mean (bot.matching.mean_ranking), or another COMBINATIONS."""
     from bot.matching import mean_ranking
 
     def entries(ranking):  # the fallback's pseudo-intent is no classifier's vote

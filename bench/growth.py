@@ -42,7 +42,7 @@ import aiohttp
 import yaml
 
 from bench import load
-from bench.common import HELDOUT, PYTHON, ROOT, children, cmdline, env, evaluation_set, free_port, log, start
+from bench.common import HELDOUT, PYTHON, ROOT, UNLIMITED, children, cmdline, env, evaluation_set, free_port, log, start
 
 LENGTH = 200
 QUICK_LENGTH = 30
@@ -310,7 +310,7 @@ def _serve(folder: Path, model: Path, log_path: Path):
         PYTHONPATH=str(folder),
         FAQ_STORE_URL=f"sqlite:///{databases / 'faq.db'}",
         FAQ_TRACKER_STORE_URL=f"sqlite:///{databases / 'tracker.db'}",
-        FAQ_RATE_PER_CONVERSATION="0",  # 200 messages in a row: no limit per conversation
+        **UNLIMITED,
     )
     command = [PYTHON, "-m", "ops.serve", "--model", str(model), "--port", str(port)]
     command += ["--actions-port", str(free_port()), "--web-port", str(free_port())]

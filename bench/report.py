@@ -80,22 +80,7 @@ def _config_epochs() -> str:
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     parts = [f"{c['name']} {c['epochs']} epochs" for c in config.get("pipeline") or [] if "epochs" in c]
     names = [c["name"] for c in config.get("pipeline") or []]
-    return f"{' → '.join(names)} ({', '.join(parts)})"
-
-
-def _diet_budget(examples: int) -> str:
-    """How many epochs config.yml's DIET trains on `examples` (addons/diet.py's budget)."""
-    from addons.diet import MAX_EXAMPLE_PASSES, epochs_for
-    from bench.crossval import deployed_diet
-
-    diet = deployed_diet()
-    if not diet:
-        return ""
-    budget = diet.get(MAX_EXAMPLE_PASSES)
-    epochs = epochs_for(diet.get("epochs", 300), examples, budget)
-    if epochs == diet.get("epochs", 300):
-        return f"DIET trains its {epochs} epochs."
-    return f"{MAX_EXAMPLE_PASSES} {budget} gives DIET {epochs} epochs instead of {diet['epochs']} (addons/diet.py)."
+    return f"{' → '.join(names)}" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def _cpu(result) -> str:
@@ -268,7 +253,7 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
                 _s(trained.seconds),
                 trained.seconds <= TARGETS["train_s"],
                 f"Our pipeline is {_config_epochs()} on {run.machine.get('cores')} cores, trained from an empty "
-                f"cache; spaCy parses every training example and DIET's epochs dominate"
+                f"cache; Rasa's start and spaCy's parse of every training example dominate"
                 + (f" (the stock project trains in {stock_trained.seconds:.0f} s here)." if stock_trained else "."),
             )
         )
@@ -297,8 +282,8 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
                 "first answer ≤ 15 s after start",
                 _s(first),
                 first <= SPEED["first_s"],
-                "Same start as above: Rasa imports TensorFlow and restores the model (DIET, logistic regression, "
-                "spaCy's French model); the figure varies with the machine's load.",
+                "Same start as above: Rasa imports its modules (TensorFlow among them) and loads the model (the "
+                "logistic regression and spaCy's French model); the figure varies with the machine's load.",
             )
         )
     rasa_peak = run.peaks_mb.get("ours: Rasa server")
@@ -309,7 +294,7 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
                     f"Rasa server peak memory ≤ {label}",
                     _mb(rasa_peak),
                     rasa_peak <= limit,
-                    f"TensorFlow, the DIET model and spaCy's French model stay loaded "
+                    f"Rasa's modules (TensorFlow among them), the model and spaCy's French model stay loaded "
                     f"(stock server: {_mb(run.peaks_mb.get('stock: Rasa server'))}).",
                 )
             )
@@ -345,9 +330,8 @@ def _growth_targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
                 _s(largest.training_s),
                 largest.training_s <= SPEED["size_train_s"],
                 f"{largest.examples} NLU examples ({growth.EXAMPLES_PER_ANSWER} per synthetic answer, as many "
-                f"as the seed's answers have): each DIET epoch goes through every example; {_diet_budget(largest.examples)} "
-                "The logistic regression's 100 iterations also go through every example "
-                "(Footprint, FAQ size; bench/PROFILE.md).",
+                "as the seed's answers have): the logistic regression's iterations go through every example, "
+                "for every intent (Footprint, FAQ size; bench/PROFILE.md).",
             )
         )
         base = sizes[0]
@@ -433,8 +417,7 @@ def _header(run) -> List[str]:
             "",
         ]
     lines += [
-        f"- Command: `{run.command}` (`python -m bench.run{' --quick' if s.quick else ''}`), run on {run.started}, "
-        f"{run.seconds / 60:.1f} min.",
+        f"- Command: `{run.command}`, run on {run.started}, " f"{run.seconds / 60:.1f} min.",
         f"- Machine: {m.get('cores')} cores ({m.get('cpu', 'unknown CPU')}), {m.get('memory')} of memory; load "
         f"average at the start {m.get('load')} (other processes were running: compare figures within this run).",
         f"- Versions: Rasa {run.versions['rasa']}, Python {run.versions['python']}, spaCy {run.versions['spacy']}, "

@@ -28,7 +28,20 @@ from typing import Dict, List, Optional, Tuple
 import rasa
 
 from bench import baselines, crossval, growth, load, profile, quality, report, spacy_check, stock
-from bench.common import HELDOUT, PYTHON, ROOT, children, cmdline, env, evaluation_set, free_port, log, machine, start
+from bench.common import (
+    HELDOUT,
+    PYTHON,
+    ROOT,
+    UNLIMITED,
+    children,
+    cmdline,
+    env,
+    evaluation_set,
+    free_port,
+    log,
+    machine,
+    start,
+)
 from bench.training import Training, train
 
 OUR_MODEL = ROOT / "models" / "faq.tar.gz"
@@ -190,8 +203,7 @@ def _start_ours(work: Path, model: Path):
     environ = env(
         FAQ_STORE_URL=f"sqlite:///{databases / 'faq.db'}",
         FAQ_TRACKER_STORE_URL=f"sqlite:///{databases / 'tracker.db'}",
-        FAQ_RATE_PER_CONVERSATION="0",  # the long conversation (bench/growth.py) sends 200 messages in a row
-        FAQ_RATE_PER_ADDRESS="0",  # every measured conversation comes from this one address
+        **UNLIMITED,
     )
     log("starting our bot (c) with ops.serve")
     server = start(
@@ -428,13 +440,15 @@ def main(argv=None) -> int:
         if args.out
         else (ROOT / "test-output" / "bench" / "RESULTS.md" if args.quick else ROOT / "bench" / "RESULTS.md")
     )
-    command = "make bench-quick" if args.quick else "make bench"
+    # the command as typed: `make bench` runs `python -m bench.run --cluster`, `make bench-quick` `--quick`
+    arguments = " ".join(sys.argv[1:] if argv is None else argv).strip()
+    command = {"--cluster": "make bench", "--quick": "make bench-quick"}.get(
+        arguments, f"python -m bench.run {arguments}".strip()
+    )
     work = Path(tempfile.mkdtemp(prefix="faq-bench-"))
     log(f"{'quick' if args.quick else 'full'} mode; work folder {work}")
     try:
         names = args.crossval_variants.split(",") if args.crossval_variants else None
-        if names:
-            command += f" (python -m bench.run --crossval-variants {args.crossval_variants})"
         run = measure(settings, work, command, names)
     except BaseException:
         log(f"failed: logs kept in {work}")

@@ -154,3 +154,22 @@ def test_feature_variants_change_one_featurizer_only():
     assert [c["name"] for c in configs["linear_word_bigrams"]["pipeline"]] == [
         c["name"] for c in configs["linear"]["pipeline"]
     ]
+
+
+def test_variants_swap_config_classifier_and_give_rasa_classifiers_their_features():
+    configs = crossval.variants()
+    assert crossval.deployed() == "tfidf_linear"
+
+    def names(variant):
+        return [c["name"] for c in configs[variant]["pipeline"]]
+
+    assert crossval.TFIDF in names("tfidf_linear") and "CountVectorsFeaturizer" not in names("tfidf_linear")
+    for variant, classifier in (("diet", "DIETClassifier"), ("linear", "LogisticRegressionClassifier")):
+        pipeline = names(variant)
+        assert crossval.TFIDF not in pipeline and pipeline.count(classifier) == 1
+        assert (
+            pipeline.index("SpacyTokenizer") < pipeline.index("LexicalSyntacticFeaturizer") < pipeline.index(classifier)
+        )
+        assert pipeline.count("CountVectorsFeaturizer") == 2
+    ranked = crossval.with_full_ranking(configs["tfidf_linear"])
+    assert [c.get("ranking_length") for c in ranked["pipeline"] if c["name"] == crossval.TFIDF] == [0]

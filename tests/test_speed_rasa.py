@@ -215,33 +215,9 @@ def test_slots_carried_over_once_with_their_last_value():
         assert fresh.current_slot_values() == tracker.current_slot_values()
 
 
-def test_diet_restored_for_prediction_ranks_as_rasa_does(agent, monkeypatch):
-    """The trained model loaded with Rasa's own DIET loading (one training step) and with the patch
-    (weights restored as the first prediction creates them) rank every intent the same."""
-    from rasa.core.agent import Agent
-    from rasa.utils.tensorflow.models import RasaModel
-
-    patched = RasaModel.load.__func__
-    assert getattr(patched, "restored_for_prediction", False)
-    monkeypatch.setattr(RasaModel, "load", classmethod(patched.__wrapped__))
-    rasa_loaded = Agent.load(str(MODEL))
-    monkeypatch.undo()
-    texts = _nlu_examples()[::3]
-
-    def rankings(loaded):
-        async def parse_all():
-            return [(await loaded.parse_message(text))["intent_ranking"] for text in texts]
-
-        return [[(r["name"], round(r["confidence"], 6)) for r in ranking] for ranking in asyncio.run(parse_all())]
-
-    ours = rankings(agent)
-    assert len(ours) > 300 and all(ours)
-    assert ours == rankings(rasa_loaded)
-
-
 def test_trained_model_loads_without_skops():
-    """The model stores its logistic regression as arrays (no skops file) and loading it never
-    imports skops (5 s of the start)."""
+    """The model stores its intent classifier as arrays and JSON (addons/tfidf_classifier.py: nothing
+    unpickled) and loading it never imports skops (5 s of the start)."""
     import subprocess
     import sys
     import tarfile
@@ -249,8 +225,10 @@ def test_trained_model_loads_without_skops():
     if not MODEL.exists():
         pytest.skip("models/faq.tar.gz is missing: make train")
     with tarfile.open(MODEL) as archive:
-        names = [n for n in archive.getnames() if "LogisticRegressionClassifier" in n]
-    assert any(n.endswith(".npz") for n in names) and not any(n.endswith(".skops") for n in names), names
+        names = archive.getnames()
+    classifier = [n.rsplit("/", 1)[-1] for n in names if "TfidfIntentClassifier" in n.rsplit("/", 1)[0]]
+    assert sorted(classifier) == ["tfidf_classifier.json", "tfidf_classifier.npz"], names
+    assert not any(n.endswith((".skops", ".pkl", ".joblib")) for n in names)
     script = (
         "import sys\nfrom addons import patches\npatches.apply()\nfrom rasa.core.agent import Agent\n"
         f"agent = Agent.load({str(MODEL)!r})\nassert agent.is_ready()\nprint(sorted(m for m in sys.modules if 'skops' in m))"
@@ -258,63 +236,6 @@ def test_trained_model_loads_without_skops():
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
-
-
-@pytest.fixture
-def linear(tmp_path):
-    """A fitted logistic regression of Rasa's component, and a function that stores then loads it."""
-    import numpy as np
-    from rasa.engine.graph import ExecutionContext, GraphSchema
-    from rasa.engine.storage.local_model_storage import LocalModelStorage
-    from rasa.engine.storage.resource import Resource
-    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-    from scipy.sparse import csr_matrix
-
-    patches.apply()
-    rng = np.random.default_rng(0)
-    features = csr_matrix(rng.random((60, 40)) * (rng.random((60, 40)) > 0.7))
-    labels = np.array(["ask_a", "ask_b", "greet"] * 20)
-    storage = LocalModelStorage(tmp_path)
-    context = ExecutionContext(GraphSchema({}), node_name="linear")
-    config = {**LogisticRegressionClassifier.get_default_config(), "max_iter": 1000}
-    component = LogisticRegressionClassifier.create(config, storage, Resource("linear"), context)
-    component.clf.fit(features, labels)
-
-    def round_trip(persist):
-        persist(component)
-        return LogisticRegressionClassifier.load(config, storage, Resource("linear"), context).clf
-
-    return component.clf, features, round_trip, tmp_path
-
-
-def test_linear_stored_as_arrays_predicts_the_same(linear):
-    import numpy as np
-    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-
-    fitted, features, round_trip, folder = linear
-    assert getattr(LogisticRegressionClassifier.persist, "linear_as_arrays", False)
-    loaded = round_trip(LogisticRegressionClassifier.persist)
-    assert loaded is not fitted and list(loaded.classes_) == ["ask_a", "ask_b", "greet"]
-    assert np.array_equal(loaded.predict_proba(features), fitted.predict_proba(features))
-    # scikit-learn multiplies the features by coef_.T: loaded in Fortran order, that transpose is
-    # contiguous and read in place instead of being copied at every message
-    assert loaded.coef_.T.flags["C_CONTIGUOUS"] and not fitted.coef_.T.flags["C_CONTIGUOUS"]
-    stored = sorted(p.suffix for p in folder.rglob("*") if p.is_file())
-    assert stored == [".json", ".npz"]
-    with np.load(next(folder.rglob("*.npz")), allow_pickle=False) as arrays:  # readable without pickle
-        assert set(arrays.files) == set(patches.LINEAR_ARRAYS)
-
-
-def test_linear_stored_by_rasa_still_loads(linear):
-    """A model trained before the patch (skops file) is read by Rasa's own loading, same predictions."""
-    import numpy as np
-    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-
-    fitted, features, round_trip, folder = linear
-    loaded = round_trip(LogisticRegressionClassifier.persist.__wrapped__)  # Rasa's own storage: skops
-    assert [p.suffix for p in folder.rglob("*") if p.is_file()] == [".skops"]
-    assert loaded is not fitted
-    assert np.array_equal(loaded.predict_proba(features), fitted.predict_proba(features))
 
 
 def _rasa_own(function):
@@ -419,45 +340,6 @@ def test_tracker_store_reads_back_the_same_events(tmp_path):
     assert len(full) == 16 and len(latest) == 5  # session_started, the slot, one message (3 events)
     assert latest[0]["event"] == "session_started"
     assert asyncio.run(both("nobody", False)) == [None, None]
-
-
-def test_diet_loaded_the_rasa_way_when_a_weight_was_not_restored():
-    """Should a network have a weight the file does not restore, Rasa's own loading is used."""
-    calls = []
-
-    class Restored:
-        def expect_partial(self):
-            pass
-
-        def assert_existing_objects_matched(self):
-            raise AssertionError("a weight kept its initial value")
-
-    class Network:
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def compile(self, **kwargs):
-            pass
-
-        def load_weights(self, path):
-            return Restored()
-
-        def run_inference(self, data):
-            calls.append("prediction")
-
-    def rasa_load(cls, *args, **kwargs):
-        calls.append("rasa")
-        return "loaded by Rasa"
-
-    load = patches.restored_for_prediction(rasa_load)
-    assert load(Network, "weights", "example", "text example", False, config={}) == "loaded by Rasa"
-    assert calls == ["prediction", "rasa"]
-    calls.clear()
-    assert load(Network, "weights", "example", "text example", True, config={}) == "loaded by Rasa"  # fine-tuning
-    assert calls == ["rasa"]
-
-
-# --- patch 13: one kept connection to the action server ---------------------------------
 
 
 class _Server:
@@ -618,9 +500,6 @@ def test_training_graph_in_threads_trains_the_same_model(tmp_path, monkeypatch, 
     blocks = [b for b in data["nlu"] if b.get("intent", "").startswith(("ask_qhn", "ask_dmn", "greet"))]
     (tmp_path / "nlu.yml").write_text(yaml.safe_dump({"version": "3.1", "nlu": blocks}, allow_unicode=True))
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    for component in config["pipeline"]:
-        if "DIET" in component["name"]:
-            component["epochs"] = 5
     (tmp_path / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
     threaded_runs = []
     threaded_get = dask.threaded.get

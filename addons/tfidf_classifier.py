@@ -1,0 +1,198 @@
+"""The intent classifier: a logistic regression on TF-IDF character n-grams and words of the folded text.
+
+Vendors type without accents, with typos and acronyms. Characters n-grams (2 to 5, within words) of
+the text folded as `bot.normalise.fold` folds it (no case, no accents, no punctuation) match "segur"
+with "Ségur" and "referencment" with "référencement"; the words are spaCy's tokens, folded the same
+way. TF-IDF with a sublinear term frequency weighs the rare, telling words; a weakly regularised
+logistic regression, balanced over intents, gives calibrated confidences for `bot.matching`'s
+thresholds.
+
+Chosen by cross-validation on data/nlu.yml against DIET, Rasa's own logistic regression on count
+features and their ensemble (bench/crossval.py, figures in bench/RESULTS.md); it trains in seconds
+where DIET took minutes.
+
+Loaded by Rasa from config.yml (module path); the decision itself stays in `bot.matching`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Dict, List, Optional, Text, Type
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from bot.normalise import fold
+
+logger = logging.getLogger(__name__)
+
+ARRAYS = "tfidf_classifier.npz"  # the idf weights and the regression's coefficients, read without pickle
+SETTINGS = "tfidf_classifier.json"  # the vocabularies (terms in column order) and the vectorizers' settings
+
+
+def _folded_words(message: Message) -> str:
+    """spaCy's tokens of the message, folded, one space apart."""
+    tokens = message.get(TOKENS_NAMES[TEXT]) or []
+    if tokens:
+        return " ".join(filter(None, (fold(t.text) for t in tokens)))
+    return fold(message.get(TEXT) or "")
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class TfidfIntentClassifier(IntentClassifier, GraphComponent):
+    """Intents from TF-IDF features of the folded text and a logistic regression."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [Tokenizer]
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["sklearn"]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "min_ngram": 2,  # characters, within words
+            "max_ngram": 5,
+            "C": 100.0,  # the regression's inverse regularisation
+            "max_iter": 1000,
+            "random_state": 42,
+            "ranking_length": 10,
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.chars: Optional[TfidfVectorizer] = None
+        self.words: Optional[TfidfVectorizer] = None
+        self.clf: Optional[LogisticRegression] = None
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TfidfIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    def _features(self, messages: List[Message], fit: bool = False):
+        chars = [fold(m.get(TEXT) or "") for m in messages]
+        words = [_folded_words(m) for m in messages]
+        if fit:
+            return hstack([self.chars.fit_transform(chars), self.words.fit_transform(words)]).tocsr()
+        return hstack([self.chars.transform(chars), self.words.transform(words)]).tocsr()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if len({e.get(INTENT) for e in examples}) < 2:
+            logger.warning("TfidfIntentClassifier: fewer than two intents to learn, not trained.")
+            return self._resource
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(self.config["min_ngram"], self.config["max_ngram"]), sublinear_tf=True
+        )
+        self.words = TfidfVectorizer(analyzer="word", token_pattern=r"[^ ]+", sublinear_tf=True)
+        self.clf = LogisticRegression(
+            C=self.config["C"],
+            max_iter=self.config["max_iter"],
+            class_weight="balanced",
+            random_state=self.config["random_state"],
+        )
+        self.clf.fit(self._features(examples, fit=True), [e.get(INTENT) for e in examples])
+        self.persist()
+        return self._resource
+
+    def persist(self) -> None:
+        """What a prediction reads, as arrays and JSON: loading never unpickles anything."""
+        vectorizers = {"chars": self.chars, "words": self.words}
+        with self._model_storage.write_to(self._resource) as directory:
+            np.savez(
+                directory / ARRAYS,
+                coef=self.clf.coef_,
+                intercept=self.clf.intercept_,
+                classes=self.clf.classes_.astype(str),
+                **{f"{name}_idf": v.idf_ for name, v in vectorizers.items()},
+            )
+            settings = {
+                name: {
+                    "analyzer": v.analyzer,
+                    "ngram_range": list(v.ngram_range),
+                    "token_pattern": v.token_pattern,
+                    "terms": sorted(v.vocabulary_, key=v.vocabulary_.get),
+                }
+                for name, v in vectorizers.items()
+            }
+            (directory / SETTINGS).write_text(json.dumps(settings, ensure_ascii=False), encoding="utf-8")
+
+    def _restore(self, directory) -> None:
+        settings = json.loads((directory / SETTINGS).read_text(encoding="utf-8"))
+        with np.load(directory / ARRAYS, allow_pickle=False) as arrays:
+            for name in ("chars", "words"):
+                stored = settings[name]
+                vectorizer = TfidfVectorizer(
+                    analyzer=stored["analyzer"],
+                    ngram_range=tuple(stored["ngram_range"]),
+                    token_pattern=stored["token_pattern"],
+                    sublinear_tf=True,
+                    vocabulary={term: i for i, term in enumerate(stored["terms"])},
+                )
+                vectorizer.idf_ = arrays[f"{name}_idf"]
+                setattr(self, name, vectorizer)
+            clf = LogisticRegression(C=self.config["C"], class_weight="balanced")
+            # scikit-learn multiplies a message's features by coef_.T: in Fortran order it is read in place
+            clf.coef_ = np.asfortranarray(arrays["coef"])
+            clf.intercept_ = arrays["intercept"]
+            clf.classes_ = arrays["classes"].astype(object)
+            clf.n_features_in_ = clf.coef_.shape[1]
+            self.clf = clf
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "TfidfIntentClassifier":
+        component = cls(config, model_storage, resource)
+        try:
+            with model_storage.read_from(resource) as directory:
+                component._restore(directory)
+        except (ValueError, FileNotFoundError):
+            logger.warning("TfidfIntentClassifier: no trained model in storage, every message gets no intent.")
+        return component
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self.clf is None or not messages:
+            return messages
+        probabilities = self.clf.predict_proba(self._features(messages))
+        for message, row in zip(messages, probabilities):
+            ranking = sorted(
+                ({"name": name, "confidence": float(p)} for name, p in zip(self.clf.classes_, row)),
+                key=lambda entry: -entry["confidence"],
+            )
+            if self.config["ranking_length"] > 0:
+                ranking = ranking[: self.config["ranking_length"]]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
