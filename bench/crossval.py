@@ -1,7 +1,7 @@
 """k-fold cross-validation on the training data alone: how models compare and where to set the thresholds.
 
     python -m bench.crossval                       # every variant, 5 folds -> test-output/crossval/
-    python -m bench.crossval --variants ours --folds 3
+    python -m bench.crossval --variants ours --folds 3   # ours: config.yml's classifier
 
 Each variant is a Rasa NLU pipeline (config.yml with its classifier swapped, and the sparse count
 features Rasa's own classifiers need); each fold trains it on
@@ -473,15 +473,27 @@ def run_all(k: int = FOLDS, names: Optional[Sequence[str]] = None) -> dict:
     return summarise(predictions)
 
 
+def resolve(names: str) -> List[str]:
+    """The variants of a comma-separated list; "ours" is config.yml's, whichever it is."""
+    known = variants()
+    chosen = [deployed() if name.strip() == "ours" else name.strip() for name in names.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in known]
+    if unknown:
+        raise SystemExit(f"unknown variant(s): {', '.join(unknown)}; known: ours, {', '.join(known)}")
+    return chosen
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folds", type=int, default=FOLDS)
     parser.add_argument(
-        "--variants", default=",".join(variants()), help="comma-separated, of: " + ", ".join(variants())
+        "--variants",
+        default=",".join(variants()),
+        help="comma-separated, of: ours (config.yml's, today " + deployed() + "), " + ", ".join(variants()),
     )
     parser.add_argument("--out", default=str(OUT / "crossval.json"))
     args = parser.parse_args(argv)
-    summary = run_all(args.folds, args.variants.split(","))
+    summary = run_all(args.folds, resolve(args.variants))
     Path(args.out).write_text(json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8")
     print(format_summary(summary))
     return 0

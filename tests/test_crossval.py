@@ -173,3 +173,10 @@ def test_variants_swap_config_classifier_and_give_rasa_classifiers_their_feature
         assert pipeline.count("CountVectorsFeaturizer") == 2
     ranked = crossval.with_full_ranking(configs["tfidf_linear"])
     assert [c.get("ranking_length") for c in ranked["pipeline"] if c["name"] == crossval.TFIDF] == [0]
+
+
+def test_ours_names_the_classifier_of_config_yml():
+    assert crossval.resolve("ours") == [crossval.deployed()] == ["tfidf_linear"]
+    assert crossval.resolve("diet, ours") == ["diet", "tfidf_linear"]
+    with pytest.raises(SystemExit, match="unknown variant"):
+        crossval.resolve("ours,bert")
