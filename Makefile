@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 MODEL := models/faq.tar.gz
-TRAINING_DATA := bot/data/faq.yml config.yml domain.yml data/nlu.yml data/rules.yml data/stories.yml
+TRAINING_DATA := bot/data/faq.yml config.yml domain.yml data/nlu.yml data/rules.yml data/stories.yml addons/tfidf_classifier.py
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore
@@ -72,9 +72,6 @@ test: system-packages $(MODEL) $(WEBCHAT)  ## everything the tests need, then li
 lint: $(VENV)/.installed  ## fix what ruff can (imports, format); `make test` checks it
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
-
-# The benchmark loads the bot from 127.0.0.1 on purpose: no per-address rate limit (docs/security.md).
-bench bench-quick bench-cluster: export FAQ_RATE_PER_ADDRESS := 0
 
 bench: setup  ## benchmarks, one run (~45 min with three stock Rasa trainings and the cross-validation): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md; then cluster mode (~4 min) -> bench/CLUSTER.md
 	$(PY) -m maintenance.sync

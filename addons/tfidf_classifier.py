@@ -16,8 +16,10 @@ Loaded by Rasa from config.yml (module path); the decision itself stays in `bot.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Type
 
 import numpy as np
@@ -40,7 +42,7 @@ from bot.normalise import fold
 logger = logging.getLogger(__name__)
 
 ARRAYS = "tfidf_classifier.npz"  # the idf weights and the regression's coefficients, read without pickle
-SETTINGS = "tfidf_classifier.json"  # the vocabularies (terms in column order) and the vectorizers' settings
+SETTINGS = "tfidf_classifier.json"  # the vocabularies: each vectorizer's terms in column order
 
 
 def _folded_words(message: Message) -> str:
@@ -62,6 +64,11 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
     @staticmethod
     def required_packages() -> List[Text]:
         return ["sklearn"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """This file's text: Rasa's training cache does not reuse a model this code would store otherwise."""
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -92,22 +99,30 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
     ) -> "TfidfIntentClassifier":
         return cls(config, model_storage, resource)
 
+    def _vectorizers(self, chars: Optional[List[str]] = None, words: Optional[List[str]] = None):
+        """The two vectorizers, new, or with the vocabularies (terms in column order) of a trained model."""
+
+        def vocabulary(terms):
+            return {term: i for i, term in enumerate(terms)} if terms is not None else None
+
+        ngrams = (self.config["min_ngram"], self.config["max_ngram"])
+        return (
+            TfidfVectorizer(analyzer="char_wb", ngram_range=ngrams, sublinear_tf=True, vocabulary=vocabulary(chars)),
+            TfidfVectorizer(analyzer="word", token_pattern=r"[^ ]+", sublinear_tf=True, vocabulary=vocabulary(words)),
+        )
+
     def _features(self, messages: List[Message], fit: bool = False):
         chars = [fold(m.get(TEXT) or "") for m in messages]
         words = [_folded_words(m) for m in messages]
-        if fit:
-            return hstack([self.chars.fit_transform(chars), self.words.fit_transform(words)]).tocsr()
-        return hstack([self.chars.transform(chars), self.words.transform(words)]).tocsr()
+        how = "fit_transform" if fit else "transform"
+        return hstack([getattr(self.chars, how)(chars), getattr(self.words, how)(words)]).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         if len({e.get(INTENT) for e in examples}) < 2:
             logger.warning("TfidfIntentClassifier: fewer than two intents to learn, not trained.")
             return self._resource
-        self.chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(self.config["min_ngram"], self.config["max_ngram"]), sublinear_tf=True
-        )
-        self.words = TfidfVectorizer(analyzer="word", token_pattern=r"[^ ]+", sublinear_tf=True)
+        self.chars, self.words = self._vectorizers()
         self.clf = LogisticRegression(
             C=self.config["C"],
             max_iter=self.config["max_iter"],
@@ -129,31 +144,14 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
                 classes=self.clf.classes_.astype(str),
                 **{f"{name}_idf": v.idf_ for name, v in vectorizers.items()},
             )
-            settings = {
-                name: {
-                    "analyzer": v.analyzer,
-                    "ngram_range": list(v.ngram_range),
-                    "token_pattern": v.token_pattern,
-                    "terms": sorted(v.vocabulary_, key=v.vocabulary_.get),
-                }
-                for name, v in vectorizers.items()
-            }
+            settings = {name: sorted(v.vocabulary_, key=v.vocabulary_.get) for name, v in vectorizers.items()}
             (directory / SETTINGS).write_text(json.dumps(settings, ensure_ascii=False), encoding="utf-8")
 
     def _restore(self, directory) -> None:
-        settings = json.loads((directory / SETTINGS).read_text(encoding="utf-8"))
+        terms = json.loads((directory / SETTINGS).read_text(encoding="utf-8"))
         with np.load(directory / ARRAYS, allow_pickle=False) as arrays:
-            for name in ("chars", "words"):
-                stored = settings[name]
-                vectorizer = TfidfVectorizer(
-                    analyzer=stored["analyzer"],
-                    ngram_range=tuple(stored["ngram_range"]),
-                    token_pattern=stored["token_pattern"],
-                    sublinear_tf=True,
-                    vocabulary={term: i for i, term in enumerate(stored["terms"])},
-                )
-                vectorizer.idf_ = arrays[f"{name}_idf"]
-                setattr(self, name, vectorizer)
+            self.chars, self.words = self._vectorizers(terms["chars"], terms["words"])
+            self.chars.idf_, self.words.idf_ = arrays["chars_idf"], arrays["words_idf"]
             clf = LogisticRegression(C=self.config["C"], class_weight="balanced")
             # scikit-learn multiplies a message's features by coef_.T: in Fortran order it is read in place
             clf.coef_ = np.asfortranarray(arrays["coef"])

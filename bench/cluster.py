@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import shutil
 import sys
@@ -24,9 +25,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
+from unittest import mock
 
 from bench import load
-from bench.common import PYTHON, ROOT, env, evaluation_set, free_port, log, machine, start, unlimited
+from bench.common import PYTHON, ROOT, UNLIMITED, env, evaluation_set, free_port, log, machine, start
 from ops.cluster.run import Cluster, Settings
 
 CONCURRENCY = 32
@@ -232,7 +234,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     info = machine()
     targets: List[Target] = []
     try:
-        with unlimited():  # the servers started here run without the rate limits (bench.common.UNLIMITED)
+        with mock.patch.dict(os.environ, UNLIMITED):  # ops.cluster's servers read this process's environment
             targets.append(start_single(work))
             for replicas, workers in CONFIGS:
                 targets.append(start_cluster(work, replicas, workers))

@@ -4,7 +4,6 @@ ops.rest_client (their names stay importable from here: env, free_port, send, te
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -183,18 +182,3 @@ def start(
     if code is not None:
         raise RuntimeError(f"{name} stopped during start-up (exit {code}): see {log_path}")
     raise RuntimeError(f"{name} gave no answer within {timeout:.0f} s: see {log_path}")
-
-
-@contextlib.contextmanager
-def unlimited():
-    """This process's environment with UNLIMITED while servers that read it (ops.cluster) start."""
-    saved = {name: os.environ.get(name) for name in UNLIMITED}
-    os.environ.update(UNLIMITED)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

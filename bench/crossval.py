@@ -167,8 +167,7 @@ ENSEMBLES = {
     "diet+linear_geometric": ("diet", "linear", "geometric"),
     "diet+linear_min": ("diet", "linear", "min"),
 }
-# how -> (description, scores(first, second, names) of the intents; the mean is
-# bot.matching.mean_ranking)
+# how -> (description, scores(first, second, names) of the intents; the mean is mean_ranking)
 COMBINATIONS = {
     "mean": ("mean of the rankings", None),
     "weighted": (
@@ -297,10 +296,20 @@ def cross_validate(name: str, config: dict, examples: List[Example], k: int, wor
     return Predictions(name, examples, [rankings[i] for i in range(len(examples))], seconds)
 
 
+def mean_ranking(first: List[dict], second: List[dict]) -> List[dict]:
+    """The mean confidence of each intent over two rankings (an intent one of them omits counts 0):
+    how two classifiers' held-out rankings are combined, as config.yml once combined DIET's and a
+    logistic regression's."""
+    scores: Dict[str, float] = {}
+    for ranking in (first, second):
+        for entry in ranking:
+            scores[entry["name"]] = scores.get(entry["name"], 0.0) + float(entry["confidence"]) / 2
+    return [{"name": name, "confidence": conf} for name, conf in sorted(scores.items(), key=lambda item: -item[1])]
+
+
 def ensemble(name: str, a: Predictions, b: Predictions, how: str = "mean") -> Predictions:
     """Two rankings combined intent by intent (an intent missing from one counts 0 there): their
-    mean (bot.matching.mean_ranking), or another COMBINATIONS."""
-    from bot.matching import mean_ranking
+    mean (mean_ranking), or another COMBINATIONS."""
 
     def entries(ranking):  # the fallback's pseudo-intent is no classifier's vote
         return [{"name": n, "confidence": c} for n, c in ranking if n != "nlu_fallback"]

@@ -76,7 +76,7 @@ def _by_level(run) -> Dict[int, Dict[str, object]]:
     return levels
 
 
-def _config_epochs() -> str:
+def _pipeline() -> str:
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     parts = [f"{c['name']} {c['epochs']} epochs" for c in config.get("pipeline") or [] if "epochs" in c]
     names = [c["name"] for c in config.get("pipeline") or []]
@@ -252,7 +252,7 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
                 "training ≤ 120 s",
                 _s(trained.seconds),
                 trained.seconds <= TARGETS["train_s"],
-                f"Our pipeline is {_config_epochs()} on {run.machine.get('cores')} cores, trained from an empty "
+                f"Our pipeline is {_pipeline()} on {run.machine.get('cores')} cores, trained from an empty "
                 f"cache; Rasa's start and spaCy's parse of every training example dominate"
                 + (f" (the stock project trains in {stock_trained.seconds:.0f} s here)." if stock_trained else "."),
             )

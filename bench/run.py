@@ -448,7 +448,7 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="faq-bench-"))
     log(f"{'quick' if args.quick else 'full'} mode; work folder {work}")
     try:
-        names = args.crossval_variants.split(",") if args.crossval_variants else None
+        names = crossval.resolve(args.crossval_variants) if args.crossval_variants else None
         run = measure(settings, work, command, names)
     except BaseException:
         log(f"failed: logs kept in {work}")

@@ -98,21 +98,6 @@ def faq_candidates(kb: KnowledgeBase, ranking: Iterable[Mapping]) -> List[Tuple[
     return [(kb.answer_for_intent(name), conf) for name, conf in ranked if kb.answer_for_intent(name)]
 
 
-def mean_ranking(first: Iterable[Mapping], second: Iterable[Mapping]) -> List[dict]:
-    """The mean confidence of each intent over two rankings (an intent one of them omits counts 0).
-
-    How the cross-validation combines two classifiers' held-out rankings (bench/crossval.py), as
-    config.yml once combined DIET's and a logistic regression's.
-    """
-    scores: dict = {}
-    for ranking in (first, second):
-        for entry in ranking or []:
-            name = entry.get("name") if isinstance(entry, Mapping) else None
-            if name:
-                scores[name] = scores.get(name, 0.0) + _confidence(entry) / 2
-    return [{"name": name, "confidence": conf} for name, conf in sorted(scores.items(), key=lambda item: -item[1])]
-
-
 def _out_of_scope(ranking: Iterable[Mapping]) -> float:
     return max(
         (_confidence(r) for r in ranking if isinstance(r, Mapping) and r.get("name") == OUT_OF_SCOPE_INTENT),
