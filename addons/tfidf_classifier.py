@@ -4,8 +4,8 @@ Vendors type without accents, with typos and acronyms. Characters n-grams (2 to 
 the text folded as `bot.normalise.fold` folds it (no case, no accents, no punctuation) match "segur"
 with "Ségur" and "referencment" with "référencement"; the words are spaCy's tokens, folded the same
 way. TF-IDF with a sublinear term frequency weighs the rare, telling words; a weakly regularised
-logistic regression, balanced over intents, gives calibrated confidences for `bot.matching`'s
-thresholds.
+logistic regression, balanced over intents, gives the confidences `bot.matching`'s answer model
+weighs.
 
 Chosen by cross-validation on data/nlu.yml against DIET, Rasa's own logistic regression on count
 features and their ensemble (bench/crossval.py, figures in bench/RESULTS.md); it trains in seconds

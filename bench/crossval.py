@@ -12,10 +12,15 @@ same features would give: their mean ran in config.yml before the TF-IDF logisti
 (addons/tfidf_classifier.py); a weighted mean, a geometric mean and the lower confidence were tried
 against it, as were other features.
 
-The decision of `bot.matching` (thresholds and guards) is then replayed on these rankings: an
+The decision of `bot.matching` (answer model and guards) is then replayed on these rankings: an
 example of an FAQ intent is *right* when its own answer is given, *wrong* when another one is,
-*asked back* otherwise; an example of any other intent is *handled* when no answer is given. The
-thresholds are chosen here, on the training data, never on an evaluation set.
+*asked back* otherwise; an example of any other intent is *handled* when no answer is given.
+
+The answer model (`bot.matching.AnswerModel`) is fitted here, on the training data, never on an
+evaluation set: on each held-out example's signals, whether the best FAQ candidate was its answer;
+its threshold is the one that gives the most right answers with at most 0.5 % wrong and 97 % of
+out-of-scope examples handled, each fold decided by a model fitted on the other folds.
+`--write` stores config.yml's classifier's model in bot/data/answer_model.json.
 
 Rankings are cached by the hash of the pipeline, the data and the fold (test-output/crossval/cache).
 """
@@ -25,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
-import dataclasses
 import functools
 import hashlib
 import json
@@ -33,7 +37,6 @@ import random
 import tempfile
 import time
 from dataclasses import dataclass, field
-from itertools import product
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -339,6 +342,24 @@ class Tally:
     out_of_scope: int = 0
     wrong_examples: List[Tuple[str, str, str]] = field(default_factory=list)  # text, expected, given
 
+    def add(self, example: Example, expected: Optional[str], given: Optional[str]) -> None:
+        """`expected`: the example's answer id (None: out of scope); `given`: the bot's (None: none)."""
+        expected = getattr(expected, "id", expected)
+        if expected is None:
+            self.out_of_scope += 1
+            self.handled += given is None
+            if given is not None:
+                self.wrong_examples.append((example.text, example.intent, given))
+            return
+        self.in_scope += 1
+        if given == expected:
+            self.right += 1
+        elif given is None:
+            self.asked_back += 1
+        else:
+            self.wrong += 1
+            self.wrong_examples.append((example.text, expected, given))
+
     def figures(self) -> Dict[str, float]:
         return {
             "right": self.right / self.in_scope if self.in_scope else float("nan"),
@@ -379,8 +400,9 @@ def unseen(examples: Tuple[Example, ...]) -> Tuple[bool, ...]:
     return tuple(near_duplicate(example.text, training[example.fold]) is None for example in examples)
 
 
-def replay(predictions: Predictions, thresholds=None, guards: bool = True, only_unseen: bool = False) -> Tally:
-    """What the bot would have answered to each held-out example (or each unseen one), with these thresholds."""
+def replay(predictions: Predictions, model=None, guards: bool = True, only_unseen: bool = False) -> Tally:
+    """What the bot would have answered to each held-out example (or each unseen one), with this
+    answer model (default: the bot's, bot/data/answer_model.json)."""
     from bot import matching
     from bot.knowledge import default_kb
 
@@ -392,82 +414,144 @@ def replay(predictions: Predictions, thresholds=None, guards: bool = True, only_
         if not keep:
             continue
         ranked = [{"name": n, "confidence": c} for n, c in ranking]
-        decision = matching.decide(kb, ranked, example.text if guards else "", thresholds, words[example.fold])
+        decision = matching.decide(kb, ranked, example.text if guards else "", None, words[example.fold], model)
         given = decision.answer_ids[0] if decision.kind == matching.DecisionKind.ANSWER else None
-        expected = kb.answer_for_intent(example.intent)
-        if expected is None:
-            tally.out_of_scope += 1
-            tally.handled += given is None
-            if given is not None:
-                tally.wrong_examples.append((example.text, example.intent, given))
-            continue
-        tally.in_scope += 1
-        if given == expected.id:
-            tally.right += 1
-        elif given is None:
-            tally.asked_back += 1
-        else:
-            tally.wrong += 1
-            tally.wrong_examples.append((example.text, expected.id, given))
+        tally.add(example, kb.answer_for_intent(example.intent), given)
     return tally
 
 
-ANSWER_GRID = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))  # 0.30 .. 0.95
-MARGIN_GRID = tuple(round(0.05 * i, 2) for i in range(9))  # 0.00 .. 0.40
+# --- fitting the answer model -----------------------------------------------------------------
+
 MAX_WRONG = 0.005  # of in-scope questions
 MIN_HANDLED = 0.97  # of out-of-scope questions
+THRESHOLD_GRID = tuple(round(0.30 + 0.01 * i, 2) for i in range(70))  # 0.30 .. 0.99
+REGULARISATION = 1.0  # the answer model's C: seven weights, thousands of examples
 
 
-CROWDED_GRID = (2, 3, 4, 6, 8)  # neighbours from which an answer's product counts as crowded
+@dataclass(frozen=True)
+class Case:
+    """A held-out example as the answer model sees it."""
+
+    example: Example
+    signals: Optional[Tuple[float, ...]]  # None when the ranking has no FAQ candidate
+    given_if_sure: Optional[str]  # the answer the bot gives if the model is sure (None: a guard stops it)
+    right_candidate: bool  # the best FAQ candidate is the example's own answer
+    expected: Optional[str]  # the example's answer id (None: out of scope)
+
+
+def cases(predictions: Predictions) -> List[Case]:
+    """Each held-out example's signals, and what the bot would answer if the model were sure."""
+    from bot import matching
+    from bot.knowledge import default_kb
+
+    kb = default_kb()
+    words = fold_wording(kb, tuple(predictions.examples))
+    always = matching.AnswerModel((0.0,) * len(matching.SIGNALS), 0.0, 0.0)  # sure of everything
+    out = []
+    for example, ranking in zip(predictions.examples, predictions.rankings):
+        ranked = [{"name": n, "confidence": c} for n, c in ranking]
+        faq = matching.faq_candidates(kb, ranked)
+        expected = kb.answer_for_intent(example.intent)
+        signals = matching.signals(faq, matching._out_of_scope(ranked), example.text, words[example.fold]) if faq else None
+        decision = matching.decide(kb, ranked, example.text, None, words[example.fold], always)
+        given = decision.answer_ids[0] if decision.kind == matching.DecisionKind.ANSWER else None
+        right = bool(faq) and expected is not None and faq[0][0].id == expected.id
+        out.append(Case(example, signals, given, right, expected.id if expected else None))
+    return out
+
+
+def _fit(rows: Sequence[Case]):
+    """(weights, bias) of a logistic regression of "the best candidate is right" on the signals."""
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [c for c in rows if c.signals is not None]
+    fitted = LogisticRegression(C=REGULARISATION, max_iter=5000)
+    fitted.fit([c.signals for c in rows], [int(c.right_candidate) for c in rows])
+    return tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0])
+
+
+def held_out_probabilities(rows: Sequence[Case]) -> List[float]:
+    """Each case's probability under a model fitted on the other folds' cases."""
+    from bot.matching import AnswerModel
+
+    probabilities = [0.0] * len(rows)
+    for fold in sorted({c.example.fold for c in rows}):
+        weights, bias = _fit([c for c in rows if c.example.fold != fold])
+        model = AnswerModel(weights, bias, 1.0)
+        for i, c in enumerate(rows):
+            if c.example.fold == fold and c.signals is not None:
+                probabilities[i] = model.probability(c.signals)
+    return probabilities
+
+
+def tally_at(rows: Sequence[Case], probabilities: Sequence[float], threshold: float, keep=None) -> Tally:
+    tally = Tally()
+    for i, (c, p) in enumerate(zip(rows, probabilities)):
+        if keep is None or keep[i]:
+            tally.add(c.example, c.expected, c.given_if_sure if c.signals is not None and p >= threshold else None)
+    return tally
 
 
 def _admissible(figures: Dict[str, float]) -> bool:
     return figures["wrong"] <= MAX_WRONG and figures["out_of_scope_handled"] >= MIN_HANDLED
 
 
-def sweep(predictions: Predictions) -> List[Tuple[float, float, Dict[str, float]]]:
-    """(answer, margin, figures) with one answer threshold for every answer."""
-    from bot.matching import THRESHOLDS
-
-    rows = []
-    for answer, margin in product(ANSWER_GRID, MARGIN_GRID):
-        thresholds = dataclasses.replace(THRESHOLDS, answer=answer, margin=margin, answer_distinct=answer)
-        rows.append((answer, margin, replay(predictions, thresholds).figures()))
-    return rows
-
-
-def choose(rows: List[Tuple[float, float, Dict[str, float]]]) -> Optional[Tuple[float, float, Dict[str, float]]]:
+def choose(curve: List[Tuple[float, Dict[str, float]]]) -> Optional[Tuple[float, Dict[str, float]]]:
     """Most right answers with at most 0.5 % wrong and 97 % of out-of-scope examples handled;
-    among equals, the highest thresholds (the safer side)."""
-    admissible = [r for r in rows if _admissible(r[2])]
+    among equals, the highest threshold (the safer side)."""
+    admissible = [point for point in curve if _admissible(point[1])]
     if not admissible:
         return None
-    return max(admissible, key=lambda r: (round(r[2]["right"], 4), r[0], r[1]))
+    return max(admissible, key=lambda point: (round(point[1]["right"], 4), point[0]))
 
 
-def sweep_distinct(predictions: Predictions, answer: float, margin: float) -> List[Tuple[float, int, Dict[str, float]]]:
-    """(answer_distinct, crowded, figures): `answer` and `margin` fixed (the chosen ones), a lower
-    threshold for the answers with few neighbours (bot/matching.py)."""
-    from bot.matching import THRESHOLDS
-
-    rows = []
-    for distinct, crowded in product([a for a in ANSWER_GRID if a <= answer], CROWDED_GRID):
-        thresholds = dataclasses.replace(
-            THRESHOLDS, answer=answer, margin=margin, answer_distinct=distinct, crowded=crowded
-        )
-        rows.append((distinct, crowded, replay(predictions, thresholds).figures()))
-    return rows
+@dataclass
+class Fitted:
+    model: object  # bot.matching.AnswerModel: weights on every case, the chosen threshold
+    figures: Dict[str, float]  # at the chosen threshold, each fold decided by a model fitted without it
+    curve: List[Tuple[float, Dict[str, float]]]
+    unseen: Dict[str, float]
 
 
-def choose_distinct(rows: List[Tuple[float, int, Dict[str, float]]]) -> Optional[Tuple[float, int, Dict[str, float]]]:
-    """The same rule; among equals, the highest threshold and the fewest neighbours (the safer side)."""
-    admissible = [r for r in rows if _admissible(r[2])]
-    if not admissible:
+def fit_answer_model(predictions: Predictions) -> Optional[Fitted]:
+    """The answer model of these rankings: its threshold chosen on held-out probabilities (each fold's
+    cases scored by a model fitted on the other folds), its weights then fitted on every case."""
+    from bot.matching import AnswerModel
+
+    rows = cases(predictions)
+    probabilities = held_out_probabilities(rows)
+    curve = [(t, tally_at(rows, probabilities, t).figures()) for t in THRESHOLD_GRID]
+    chosen = choose(curve)
+    if chosen is None:
         return None
-    return max(admissible, key=lambda r: (round(r[2]["right"], 4), r[0], -r[1]))
+    weights, bias = _fit(rows)
+    kept = unseen(tuple(predictions.examples))
+    return Fitted(
+        AnswerModel(weights, bias, chosen[0]),
+        chosen[1],
+        curve,
+        tally_at(rows, probabilities, chosen[0], kept).figures(),
+    )
 
 
-def run_all(k: int = FOLDS, names: Optional[Sequence[str]] = None) -> dict:
+def write_answer_model(fitted: Fitted, path: Optional[Path] = None) -> Path:
+    """bot/data/answer_model.json: the model, and what it was fitted on (for the maintainers)."""
+    from bot.matching import ANSWER_MODEL_FILE
+
+    path = Path(path or ANSWER_MODEL_FILE)
+    doc = {
+        **fitted.model.to_json(),
+        "fitted_on": {
+            "data_sha256": hashlib.sha256(NLU_FILE.read_bytes()).hexdigest()[:16],
+            "classifier": deployed(),
+            "cross_validation": {k: round(v, 4) for k, v in fitted.figures.items()},
+        },
+    }
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def run_all(k: int = FOLDS, names: Optional[Sequence[str]] = None, write: bool = False) -> dict:
     """Cross-validate the variants (cached folds are not retrained) and summarise them."""
     examples = folds(training_examples(), k)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -479,7 +563,7 @@ def run_all(k: int = FOLDS, names: Optional[Sequence[str]] = None) -> dict:
     for name, (a, b, how) in ENSEMBLES.items():
         if a in predictions and b in predictions:
             predictions[name] = ensemble(name, predictions[a], predictions[b], how)
-    return summarise(predictions)
+    return summarise(predictions, write)
 
 
 def resolve(names: str) -> List[str]:
@@ -501,54 +585,54 @@ def main(argv=None) -> int:
         help="comma-separated, of: ours (config.yml's, today " + deployed() + "), " + ", ".join(variants()),
     )
     parser.add_argument("--out", default=str(OUT / "crossval.json"))
+    parser.add_argument(
+        "--write", action="store_true", help="write config.yml's classifier's answer model to bot/data/answer_model.json"
+    )
     args = parser.parse_args(argv)
-    summary = run_all(args.folds, resolve(args.variants))
+    names = resolve(args.variants)
+    if args.write and deployed() not in names:
+        names.append(deployed())
+    summary = run_all(args.folds, names, write=args.write)
     Path(args.out).write_text(json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8")
     print(format_summary(summary))
     return 0
 
 
-def summarise(predictions: Dict[str, Predictions]) -> dict:
-    from bot.matching import THRESHOLDS
+def summarise(predictions: Dict[str, Predictions], write: bool = False) -> dict:
+    """The figures of each variant (JSON-ready); with `write`, config.yml's classifier's answer model
+    is stored first, and the bot's figures are those of the new model."""
+    from bot.matching import default_answer_model
 
     configs = variants()
+    first = next(iter(predictions.values()))
+    models = {name: fit_answer_model(p) for name, p in predictions.items()}
+    if write and models.get(deployed()):
+        log(f"answer model written to {write_answer_model(models[deployed()])}")
+        default_answer_model.cache_clear()
+    current = default_answer_model()
     out = {
-        "folds": max(e.fold for e in next(iter(predictions.values())).examples) + 1,
-        "examples": len(next(iter(predictions.values())).examples),
+        "folds": max(e.fold for e in first.examples) + 1,
+        "examples": len(first.examples),
         "data_sha256": hashlib.sha256(NLU_FILE.read_bytes()).hexdigest()[:16],
-        "current_thresholds": {
-            "answer": THRESHOLDS.answer,
-            "margin": THRESHOLDS.margin,
-            "answer_distinct": THRESHOLDS.answer_distinct,
-            "crowded": THRESHOLDS.crowded,
-        },
+        "current_model": current.to_json(),
         "deployed": deployed(),
-        "unseen_examples": sum(unseen(tuple(next(iter(predictions.values())).examples))),
+        "unseen_examples": sum(unseen(tuple(first.examples))),
         "variants": {},
     }
     for name, p in predictions.items():
         top1 = sum(1 for e, r in zip(p.examples, p.rankings) if r and r[0][0] == e.intent) / len(p.examples)
-        rows = sweep(p)
-        chosen = choose(rows)
-        distinct_rows = sweep_distinct(p, chosen[0], chosen[1]) if chosen else []
-        distinct = choose_distinct(distinct_rows)
+        fitted = models[name]
         out["variants"][name] = {
             "description": describe(name, configs.get(name, {})),
             "intent_accuracy": top1,
             "train_seconds_per_fold": sum(p.train_seconds) / len(p.train_seconds) if p.train_seconds else None,
-            "at_current_thresholds": replay(p).figures(),
-            "at_current_thresholds_without_guards": replay(p, guards=False).figures(),
-            "at_current_thresholds_unseen": replay(p, only_unseen=True).figures(),
-            "chosen": {"answer": chosen[0], "margin": chosen[1], **chosen[2]} if chosen else None,
-            "chosen_distinct": (
-                {"answer": chosen[0], "margin": chosen[1], "answer_distinct": distinct[0], "crowded": distinct[1]}
-                | distinct[2]
-                if distinct
-                else None
+            "at_bot_model": replay(p).figures(),
+            "at_bot_model_without_guards": replay(p, guards=False).figures(),
+            "fitted": (
+                {**fitted.model.to_json(), **fitted.figures, "unseen": fitted.unseen} if fitted else None
             ),
-            "curve": [{"answer": a, "margin": m, **f} for a, m, f in rows],
-            "curve_distinct": [{"answer_distinct": a, "crowded": c, **f} for a, c, f in distinct_rows],
-            "wrong_at_current": replay(p).wrong_examples[:40],
+            "curve": [{"threshold": t, **f} for t, f in (fitted.curve if fitted else [])],
+            "wrong_at_bot_model": replay(p).wrong_examples[:40],
         }
     return out
 
@@ -556,32 +640,20 @@ def summarise(predictions: Dict[str, Predictions]) -> dict:
 def format_summary(summary: dict) -> str:
     lines = [
         f"{summary['examples']} examples, {summary['folds']} folds",
-        "variant | intent acc. | train s/fold | right | wrong | asked back | OOS handled (current thresholds) | chosen",
+        "variant | intent acc. | train s/fold | right | wrong | asked back | OOS handled (the bot's answer model) "
+        "| its own answer model, held out",
     ]
     for name, v in summary["variants"].items():
-        f = v["at_current_thresholds"]
-        c = v["chosen"]
-        chosen = (
-            (
-                f"answer≥{c['answer']:.2f} margin≥{c['margin']:.2f}: right {c['right']:.1%} wrong {c['wrong']:.1%} "
-                f"OOS {c['out_of_scope_handled']:.1%}"
-            )
+        f, c = v["at_bot_model"], v["fitted"]
+        own = (
+            f"p≥{c['threshold']:.2f}: right {c['right']:.1%} wrong {c['wrong']:.1%} OOS {c['out_of_scope_handled']:.1%}"
             if c
             else "none admissible"
         )
-        d = v.get("chosen_distinct")
-        if d:
-            chosen += (
-                f"; then answer≥{d['answer_distinct']:.2f} for answers with fewer than {d['crowded']} neighbours: "
-                f"right {d['right']:.1%} wrong {d['wrong']:.1%} OOS {d['out_of_scope_handled']:.1%}"
-            )
         seconds = v["train_seconds_per_fold"]
         lines.append(
-            f"{name} | {v['intent_accuracy']:.1%} | {seconds:.0f} | {f['right']:.1%} | {f['wrong']:.1%} | "
-            f"{f['asked_back']:.1%} | {f['out_of_scope_handled']:.1%} | {chosen}"
-            if seconds is not None
-            else f"{name} | {v['intent_accuracy']:.1%} | - | {f['right']:.1%} | {f['wrong']:.1%} | "
-            f"{f['asked_back']:.1%} | {f['out_of_scope_handled']:.1%} | {chosen}"
+            f"{name} | {v['intent_accuracy']:.1%} | {'-' if seconds is None else f'{seconds:.0f}'} | {f['right']:.1%} | "
+            f"{f['wrong']:.1%} | {f['asked_back']:.1%} | {f['out_of_scope_handled']:.1%} | {own}"
         )
     return "\n".join(lines)
 

@@ -13,7 +13,8 @@ the 200th message carries ~1,400 events. The stock server (in memory) gets the s
 (b) FAQ size. Knowledge bases of 100 and 300 answers are built in a temp copy of the project: the
 20 answers of bot/data/faq.yml, then synthetic answers (facet values drawn among the existing
 facets, so that the guided tree has to ask more questions; a title, a text; EXAMPLES_PER_ANSWER NLU
-examples each, as many as the seed's answers have, from templates over a vocabulary of their own).
+examples each, as many as the seed's answers have on average, from templates over a vocabulary of their
+own, each with one of a few openings).
 `maintenance.sync` writes domain.yml and data/rules.yml there; each bot is trained (`addons.cli train`,
 empty cache, timed), started by `ops.serve` from the copy and measured like ours in bench/run.py:
 p50 over conversations one at a time, peak memory of the Rasa server; and the tree's deepest answer
@@ -47,7 +48,17 @@ from bench.common import HELDOUT, PYTHON, ROOT, UNLIMITED, children, cmdline, en
 LENGTH = 200
 QUICK_LENGTH = 30
 SIZES = (20, 100, 300)
-EXAMPLES_PER_ANSWER = 32  # the seed's FAQ intents have 29 to 36 examples each (data/nlu.yml)
+
+
+def _seed_examples_per_answer() -> int:
+    """The mean number of examples of the seed's FAQ intents in data/nlu.yml."""
+    from bot.wording import read_examples
+
+    counts = [len(lines) for intent, lines in read_examples().items() if intent.startswith("ask_")]
+    return round(sum(counts) / len(counts))
+
+
+EXAMPLES_PER_ANSWER = _seed_examples_per_answer()
 CONVERSATIONS = 30  # per size, one at a time (after 5 of warm-up)
 PROJECT_FILES = ("config.yml", "domain.yml", "endpoints.yml", "credentials.yml")
 PROJECT_FOLDERS = ("actions", "addons", "bot", "ops", "maintenance", "data")
@@ -180,6 +191,8 @@ TEMPLATES = (
     "y a-t-il un guide pour {t} ?", "conditions de {t}", "que faut-il savoir sur {t} ?",
     "comment se passe {t} ?", "démarche pour {t}",
 )  # fmt: skip
+OPENINGS = ("", "bonjour, ", "svp ", "une question : ", "nous sommes éditeurs, ")
+PHRASINGS = tuple(opening + template for opening in OPENINGS for template in TEMPLATES)
 
 
 def synthetic_kb(seed_doc: dict, total: int, rng: random.Random) -> Tuple[dict, Dict[str, List[str]]]:
@@ -209,7 +222,7 @@ def synthetic_kb(seed_doc: dict, total: int, rng: random.Random) -> Tuple[dict, 
                 "text": f"Réponse synthétique n° {index + 1} du banc d'essai au sujet de {topic}.",
             }
         )
-        examples[f"ask_{answer_id}"] = [t.format(t=topic) for t in rng.sample(TEMPLATES, EXAMPLES_PER_ANSWER)]
+        examples[f"ask_{answer_id}"] = [t.format(t=topic) for t in rng.sample(PHRASINGS, EXAMPLES_PER_ANSWER)]
     return doc, examples
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Dict, List, Optional, Tuple
 
@@ -125,17 +126,18 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
             if held
             else ""
         )
-        t = matching.THRESHOLDS
+        m = matching.default_answer_model()
         rows.append(
             (
                 "(c) right answers ≥ 97 %",
                 _pct(f["right"]),
                 f["right"] >= TARGETS["right"],
                 f"{len(asked)} of {f['in_scope']} in-scope questions were asked back and {len(wrong)} answered "
-                f"wrongly (listed under Confusions).{family_note} The bot answers only on a clear winner (best "
-                f"FAQ intent ≥ {t.answer:.2f} and {t.margin:.2f} ahead of the second, thresholds chosen by "
-                f"cross-validation) that neither contradicts the products the question names nor misses what "
-                f"it asks about (bot/matching.py), and otherwise asks back with \"Vouliez-vous dire… ?\"." + held_note,
+                f"wrongly (listed under Confusions).{family_note} The bot answers only when its answer model is sure "
+                f"enough that the best FAQ candidate is right (probability ≥ {m.threshold:.2f}, fitted by "
+                f"cross-validation, section 2) and that candidate neither contradicts the products the question "
+                f"names nor misses what it asks about (bot/matching.py); otherwise it asks back with "
+                f"\"Vouliez-vous dire… ?\"." + held_note,
             )
         )
         rows.append(
@@ -675,18 +677,19 @@ def _crossval_section(run) -> List[str]:
     cv = getattr(run, "crossval", None)
     if not cv:
         return ["## 2. Cross-validation on the training data", "", "Not run in quick mode (`make bench` runs it).", ""]
-    t = matching.THRESHOLDS
+    m = matching.default_answer_model()
     lines = [
         "## 2. Cross-validation on the training data",
         "",
         f"`python -m bench.crossval`: {cv['folds']}-fold cross-validation on `data/nlu.yml` alone ({cv['examples']} "
         f"examples, stratified by intent; data {cv['data_sha256']}). Each variant is trained on four fifths and ranks "
-        "the fifth left out; the bot's decision (`bot/matching.py`: thresholds, facet and aspect guards) is replayed "
-        "on those rankings. In-scope: examples of the FAQ intents (right / wrong / asked back); out of scope: every "
-        "other intent (handled = no FAQ answer). An ensemble combines two variants' rankings on the same folds "
-        "(the deployed one averages them; the others were tried against it). "
-        "The thresholds of the bot are chosen here: the most right answers with at most 0.5 % wrong and at least "
-        "97 % of out-of-scope examples handled, never on an evaluation set. Unseen examples: the "
+        "the fifth left out; the bot's decision (`bot/matching.py`: answer model, facet and aspect guards) is "
+        "replayed on those rankings. In-scope: examples of the FAQ intents (right / wrong / asked back); out of "
+        "scope: every other intent (handled = no FAQ answer). An ensemble combines two variants' rankings on the "
+        "same folds. The answer model (`bot.matching.AnswerModel`: a logistic regression of \"the best FAQ "
+        f"candidate is right\" on {', '.join(matching.SIGNALS)}) is fitted here, never on an evaluation set; its "
+        "threshold gives the most right answers with at most 0.5 % wrong and at least 97 % of out-of-scope "
+        "examples handled, each fold decided by a model fitted on the other folds (held out). Unseen examples: the "
         f"{cv.get('unseen_examples', '?')} held-out examples that no example of their training folds nearly repeats "
         "(folded texts, difflib ratio ≥ 0.8, as the evaluation sets are checked): what a new wording gets.",
         "",
@@ -700,67 +703,52 @@ def _crossval_section(run) -> List[str]:
             "their last figures are in this file's history.",
             "",
         ]
+    fitted_on = (json.loads(matching.ANSWER_MODEL_FILE.read_text(encoding="utf-8")).get("fitted_on") or {}).get(
+        "data_sha256"
+    )
+    if fitted_on != cv["data_sha256"]:
+        lines += [
+            f"**The bot's answer model was fitted on other data ({fitted_on}) than today's ({cv['data_sha256']}):** "
+            "`python -m bench.crossval --variants ours --write` re-fits it.",
+            "",
+        ]
     lines += [
-        f"At the bot's thresholds (answer ≥ {t.answer:.2f}, margin ≥ {t.margin:.2f}; answer ≥ {t.answer_distinct:.2f} "
-        f"for an answer with fewer than {t.crowded} neighbours, i.e. other answers of its product: "
-        "`KnowledgeBase.neighbours`):",
+        f"With the bot's answer model (bot/data/answer_model.json, answer at probability ≥ {m.threshold:.2f}), and "
+        "with each variant's own answer model, held out:",
         "",
         "| variant | intent accuracy | training per fold | right | wrong | asked back | out of scope handled | "
-        "same without the guards: right / wrong / handled | same on unseen examples only: right / wrong / handled "
-        "| best admissible thresholds |",
+        "same without the guards: right / wrong / handled | its own answer model: threshold, right / wrong / "
+        "handled | same on unseen examples only |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, v in cv["variants"].items():
-        f, g, c = v["at_current_thresholds"], v["at_current_thresholds_without_guards"], v["chosen"]
-        chosen = (
-            f"≥ {c['answer']:.2f}, margin {c['margin']:.2f}: {_pct(c['right'])} right, {_pct(c['wrong'])} wrong, "
-            f"{_pct(c['out_of_scope_handled'])} handled"
+        f, g, c = v["at_bot_model"], v["at_bot_model_without_guards"], v["fitted"]
+        own = (
+            f"≥ {c['threshold']:.2f}: {_pct(c['right'])} / {_pct(c['wrong'])} / {_pct(c['out_of_scope_handled'])}"
             if c
-            else "none"
+            else "none admissible"
         )
-        d = v.get("chosen_distinct")
-        if d:
-            chosen += (
-                f"; then ≥ {d['answer_distinct']:.2f} with fewer than {d['crowded']} neighbours: {_pct(d['right'])} "
-                f"right, {_pct(d['wrong'])} wrong, {_pct(d['out_of_scope_handled'])} handled"
-            )
-        seconds = v.get("train_seconds_per_fold")
-        u = v.get("at_current_thresholds_unseen") or {}
-        unseen = f"{_pct(u['right'])} / {_pct(u['wrong'])} / {_pct(u['out_of_scope_handled'])}" if u else "not measured"
+        u = (c or {}).get("unseen") or {}
+        unseen = f"{_pct(u['right'])} / {_pct(u['wrong'])} / {_pct(u['out_of_scope_handled'])}" if u else "-"
         lines.append(
-            f"| {name}: {v['description']} | {_pct(v['intent_accuracy'])} | {_s(seconds)} | {_pct(f['right'])} "
-            f"| {_pct(f['wrong'])} | {_pct(f['asked_back'])} | {_pct(f['out_of_scope_handled'])} | "
-            f"{_pct(g['right'])} / {_pct(g['wrong'])} / {_pct(g['out_of_scope_handled'])} | {unseen} | {chosen} |"
+            f"| {name}: {v['description']} | {_pct(v['intent_accuracy'])} | {_s(v.get('train_seconds_per_fold'))} "
+            f"| {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | {_pct(f['out_of_scope_handled'])} "
+            f"| {_pct(g['right'])} / {_pct(g['wrong'])} / {_pct(g['out_of_scope_handled'])} | {own} | {unseen} |"
         )
     used = cv["variants"].get(cv.get("deployed", "ours"))
-    if used:
+    if used and used.get("curve"):
         lines += [
             "",
-            f"The curve of the deployed variant ({cv.get('deployed', 'ours')}) at margin {t.margin:.2f}: "
-            "right, wrong and asked back by answer threshold.",
+            f"The curve of the deployed variant ({cv.get('deployed', 'ours')}), held out: right, wrong and asked "
+            "back by the answer model's threshold.",
             "",
-            "| answer ≥ | right | wrong | asked back | out of scope handled |",
+            "| probability ≥ | right | wrong | asked back | out of scope handled |",
             "|---|---|---|---|---|",
         ]
         for point in used["curve"]:
-            if abs(point["margin"] - t.margin) < 1e-9:
+            if round(point["threshold"] * 100) % 5 == 0 or abs(point["threshold"] - m.threshold) < 1e-9:
                 lines.append(
-                    f"| {point['answer']:.2f} | {_pct(point['right'])} | {_pct(point['wrong'])} | "
-                    f"{_pct(point['asked_back'])} | {_pct(point['out_of_scope_handled'])} |"
-                )
-        distinct = [p for p in used.get("curve_distinct") or [] if p["crowded"] == t.crowded]
-        if distinct:
-            lines += [
-                "",
-                f"Then, answer ≥ {t.answer:.2f} and margin ≥ {t.margin:.2f} kept for answers with {t.crowded} "
-                "neighbours or more, the threshold of the others:",
-                "",
-                "| answer ≥ (fewer neighbours) | right | wrong | asked back | out of scope handled |",
-                "|---|---|---|---|---|",
-            ]
-            for point in distinct:
-                lines.append(
-                    f"| {point['answer_distinct']:.2f} | {_pct(point['right'])} | {_pct(point['wrong'])} | "
+                    f"| {point['threshold']:.2f} | {_pct(point['right'])} | {_pct(point['wrong'])} | "
                     f"{_pct(point['asked_back'])} | {_pct(point['out_of_scope_handled'])} |"
                 )
     return lines + [""]

@@ -121,27 +121,9 @@ class KnowledgeBase:
     def intents(self) -> List[str]:
         return [a.intent for a in self.answers]
 
-    def neighbours(self, answer: Answer) -> int:
-        """How many other answers share a product with `answer` (its offer when it names no product).
-
-        Answers of one product tend to be asked with the same words (the nine of the Mon espace
-        santé catalogue), so the NLU confuses them more than answers alone on their product."""
-        return self._neighbours.get(answer.id, 0)
-
     @functools.cached_property
     def _by_id(self) -> Dict[str, Answer]:
         return {a.id: a for a in self.answers}
-
-    @functools.cached_property
-    def _neighbours(self) -> Dict[str, int]:
-        def subject(answer: Answer) -> FrozenSet[Tuple[str, str]]:
-            facet = "produit" if answer.values("produit") else "offre"
-            return frozenset((facet, value) for value in answer.values(facet))
-
-        subjects = {a.id: subject(a) for a in self.answers}
-        return {
-            a.id: sum(1 for b in self.answers if b.id != a.id and subjects[a.id] & subjects[b.id]) for a in self.answers
-        }
 
     def __hash__(self) -> int:
         """The dataclass's hash (of its fields), computed once: the knowledge base is the key of

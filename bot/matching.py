@@ -2,7 +2,9 @@
 
 A wrong answer costs the user more than a question back: the ANS's text is official, and a
 vendor trusts it. So an answer is given straight away only when three signals agree:
-- the NLU has a clear winner (confidence and lead over the second FAQ candidate);
+- the bot is sure enough that the NLU's best FAQ candidate is the right answer: `AnswerModel` weighs
+  the ranking (the three best FAQ candidates, out of scope) and how the question's words fit the
+  candidate's wording (`bot.wording`);
 - the winner's facets do not contradict what the question names (a DMN question never gets a
   QHN-only answer: `bot.mentions`);
 - the winner speaks of what the question asks about (a question on how long an audit lasts
@@ -10,16 +12,20 @@ vendor trusts it. So an answer is given straight away only when three signals ag
 Otherwise: "Vouliez-vous dire… ?" with the candidates that fit the question's words, or an honest
 "the FAQ does not say" with the guided tree opened where the question points.
 
-The thresholds are chosen by cross-validation on the training data alone (`bench/crossval.py`,
-figures in bench/RESULTS.md), never on an evaluation set.
+The answer model and its threshold are fitted by cross-validation on the training data alone
+(`python -m bench.crossval --write`, figures in bench/RESULTS.md), never on an evaluation set.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable, List, Optional, Tuple
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 from bot import aspects, mentions
 from bot.knowledge import Answer, KnowledgeBase
@@ -32,23 +38,72 @@ SUGGESTIONS = 3
 
 @dataclass(frozen=True)
 class Thresholds:
-    # Chosen by `python -m bench.crossval` (5 folds of data/nlu.yml, config.yml's classifier): the most
-    # right answers with at most 0.5 % wrong and 97 % of out-of-scope examples without an answer.
-    answer: float = 0.80  # the winner's confidence...
-    margin: float = 0.40  # ...and its lead over the second FAQ candidate
-    # The answers of a crowded product (`crowded` or more neighbours, KnowledgeBase.neighbours: the
-    # nine of the Mon espace santé catalogue, the three of QHN, the three of DMN) are asked with the
-    # same words and confused with one another; an answer with fewer neighbours is rarely confused,
-    # and needs less confidence (chosen second, with `answer` and `margin` fixed, by the same rule).
-    answer_distinct: float = 0.55
-    crowded: int = 2
+    """What is worth suggesting once the bot has decided not to answer straight away."""
+
     suggest: float = 0.10  # a candidate this weak is not worth a button...
     suggest_named: float = 0.0  # ...unless the winner was set aside for the product the user named
     out_of_scope_wins: float = 0.50  # an out-of-scope ranking this sure suppresses suggestions
-    # A clear winner is only suggested when more than `stray_words` of the question's words, or more
-    # than `stray_share` of them, are known to the assistant but never used with it (bot/wording.py).
-    stray_words: int = 2
-    stray_share: float = 0.34
+
+
+# What AnswerModel weighs, in this order: the confidences of the three best FAQ candidates and of
+# out of scope (as log-odds), the question's content words known to the assistant but never used
+# with the best candidate (bot/wording.py), their share of the question's content words, and that
+# number of content words.
+SIGNALS = ("best", "second", "third", "out_of_scope", "strays", "stray_share", "words")
+ANSWER_MODEL_FILE = Path(__file__).parent / "data" / "answer_model.json"
+
+
+def _log_odds(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """How likely the best FAQ candidate is the right answer: a logistic regression over SIGNALS.
+
+    Fitted on the cross-validation rankings of data/nlu.yml: each held-out example says whether the
+    best candidate was its answer; the threshold is the lowest that kept wrong answers at 0.5 % and
+    out-of-scope examples answered under 3 % of the time (bench/crossval.py)."""
+
+    weights: Tuple[float, ...]
+    bias: float
+    threshold: float  # answer straight away at or above this probability
+
+    def probability(self, signals: Sequence[float]) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, signals))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def sure(self, signals: Sequence[float]) -> bool:
+        return self.probability(signals) >= self.threshold
+
+    def to_json(self) -> dict:
+        return {"signals": list(SIGNALS), "weights": list(self.weights), "bias": self.bias, "threshold": self.threshold}
+
+    @classmethod
+    def from_json(cls, doc: Mapping) -> "AnswerModel":
+        if list(doc.get("signals") or []) != list(SIGNALS):
+            raise ValueError(f"the answer model weighs {doc.get('signals')}, the bot computes {list(SIGNALS)}")
+        return cls(tuple(float(w) for w in doc["weights"]), float(doc["bias"]), float(doc["threshold"]))
+
+
+@functools.lru_cache(maxsize=1)
+def default_answer_model() -> AnswerModel:
+    """bot/data/answer_model.json, written by `python -m bench.crossval --write`."""
+    return AnswerModel.from_json(json.loads(ANSWER_MODEL_FILE.read_text(encoding="utf-8")))
+
+
+def signals(faq: Sequence[Tuple[Answer, float]], out_of_scope: float, text: str, words: Optional[Wording]) -> Tuple[float, ...]:
+    """SIGNALS of a question whose FAQ candidates are `faq` (best first, at least one)."""
+    confidences = [conf for _, conf in faq[:3]] + [0.0] * (3 - len(faq[:3]))
+    strays, content = words.strays(faq[0][0], text) if words is not None and text else (0, 0)
+    return (
+        *(_log_odds(c) for c in confidences),
+        _log_odds(out_of_scope),
+        float(strays),
+        strays / content if content else 0.0,
+        float(content),
+    )
 
 
 THRESHOLDS = Thresholds()
@@ -111,10 +166,13 @@ def decide(
     text: str = "",
     thresholds: Optional[Thresholds] = None,
     words: Optional[Wording] = None,
+    model: Optional[AnswerModel] = None,
 ) -> Decision:
     """`ranking` is Rasa's `intent_ranking`: [{"name": ..., "confidence": ...}, ...]; `text` the question;
-    `words` what each answer is asked with (default: bot/data/faq.yml and data/nlu.yml)."""
+    `words` what each answer is asked with (default: bot/data/faq.yml and data/nlu.yml); `model` the
+    answer model (default: bot/data/answer_model.json)."""
     t = thresholds or THRESHOLDS
+    model = model or default_answer_model()
     text = text if isinstance(text, str) else ""
     ranking = [r for r in (ranking or []) if isinstance(r, Mapping)]
     faq = faq_candidates(kb, ranking)
@@ -135,14 +193,10 @@ def decide(
 
     reason = Reason.UNSURE
     if faq:
-        best, best_conf = faq[0]
-        second = faq[1][1] if len(faq) > 1 else 0.0
-        needed = t.answer if kb.neighbours(best) >= t.crowded else min(t.answer, t.answer_distinct)
-        clear = best_conf >= needed and best_conf - second >= t.margin and best_conf > out_of_scope
+        best = faq[0][0]
+        clear = model.sure(signals(faq, out_of_scope, text, (words or default_wording(kb)) if text else None))
         if clear and fits(best):
-            words = words or default_wording(kb)
-            if not text or not words.strays(best, text, t.stray_words, t.stray_share):
-                return Decision(DecisionKind.ANSWER, (best.id,), scores)
+            return Decision(DecisionKind.ANSWER, (best.id,), scores)
         if mentions.contradicts(best, named):
             reason = Reason.CONTRADICTS
         elif clear:

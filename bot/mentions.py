@@ -17,31 +17,11 @@ import re
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Set, Tuple
 
 from bot.knowledge import Answer, KnowledgeBase
-from bot.normalise import fold
+from bot.normalise import fold, one_edit_apart
 
 Mentions = Mapping[str, FrozenSet[str]]  # facet id -> option ids the question names
 GUARDED_FACETS = ("offre", "couloir", "dispositif", "produit")  # thematique is what the answer is about
 FUZZY_MIN_LENGTH = 6
-
-
-def _one_edit_apart(a: str, b: str) -> bool:
-    """At most one insertion, deletion, substitution or swap of two neighbours."""
-    if a == b:
-        return True
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diffs = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
-        if len(diffs) == 1:
-            return True
-        return (
-            len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
-        )
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    for i in range(len(long_)):
-        if long_[:i] + long_[i + 1 :] == short:
-            return True
-    return False
 
 
 @functools.lru_cache(maxsize=8)
@@ -78,7 +58,7 @@ def _read(kb: KnowledgeBase, text: str) -> Tuple[Tuple[Tuple[str, str], ...], st
             " " not in alias
             and len(alias) >= FUZZY_MIN_LENGTH
             and any(
-                len(word) >= FUZZY_MIN_LENGTH and word[0] == alias[0] and _one_edit_apart(word, alias) for word in words
+                len(word) >= FUZZY_MIN_LENGTH and word[0] == alias[0] and one_edit_apart(word, alias) for word in words
             )
         ):
             named += pairs

@@ -49,3 +49,23 @@ def near_duplicates(questions: Iterable[str], training: Iterable[str], limit: fl
         if hit:
             found.append((question, *hit))
     return found
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """At most one insertion, deletion, substitution or swap of two neighbours."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    for i in range(len(long_)):
+        if long_[:i] + long_[i + 1 :] == short:
+            return True
+    return False

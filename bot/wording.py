@@ -18,13 +18,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Mapping
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Tuple
 
 import yaml
 
 from bot import aspects
 from bot.knowledge import Answer, KnowledgeBase
-from bot.normalise import fold
+from bot.normalise import fold, one_edit_apart
 
 NLU_FILE = Path(__file__).resolve().parents[1] / "data" / "nlu.yml"
 STEM = 5  # letters compared
@@ -79,15 +79,17 @@ class Wording:
         return cls(by_answer, known)
 
     def unknown_to(self, answer: Answer, text: str) -> FrozenSet[str]:
-        """The question's words the assistant knows, but never with this answer."""
-        return (stems(text) & self.known) - self.by_answer.get(answer.id, frozenset())
+        """The question's words the assistant knows, but never with this answer; a word one typo
+        away from one of the answer's own is its own ("certfication" for "certification")."""
+        own = self.by_answer.get(answer.id, frozenset())
+        return frozenset(
+            stem for stem in (stems(text) & self.known) - own if not any(one_edit_apart(stem, o) for o in own)
+        )
 
-    def strays(self, answer: Answer, text: str, most: int, share: float) -> bool:
-        """True when more than `most` of the question's words, or more than `share` of them, are
-        known to the assistant but never used with this answer."""
-        unknown = len(self.unknown_to(answer, text))
-        words = len(stems(text))
-        return unknown > most or (words > 0 and unknown / words > share)
+    def strays(self, answer: Answer, text: str) -> Tuple[int, int]:
+        """How many of the question's content words are known to the assistant but never used with
+        this answer, and how many content words it has."""
+        return len(self.unknown_to(answer, text)), len(stems(text))
 
 
 @functools.lru_cache(maxsize=4)

@@ -194,8 +194,9 @@ def quality(kb: KnowledgeBase, before_text: str, added: Dict[str, List[str]]) ->
 def bench_crossval_hint() -> str:
     if (ROOT / "bench" / "crossval.py").exists():
         return (
-            "Mesure de référence avec le modèle du bot (lente, plusieurs minutes) : "
-            f"{sys.executable} -m bench.crossval --variants ours (ses résultats sont gardés par version des données : lancé avant et après la revue, il compare)."
+            "Mesure de référence avec le modèle du bot, qui réajuste aussi son modèle de décision "
+            "(bot/data/answer_model.json, à committer avec les données ; lente, quelques minutes) : "
+            f"{sys.executable} -m bench.crossval --variants ours --write"
         )
     return ""
 

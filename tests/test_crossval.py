@@ -1,15 +1,21 @@
 """The cross-validation's bookkeeping (bench/crossval.py), on hand-made rankings: no training here.
 
 The folds themselves are trained by `make bench`; what is checked here is that the decision is
-replayed and scored as the bot would decide, and that thresholds are chosen by the stated rule.
+replayed and scored as the bot would decide, and that the answer model is fitted and its threshold
+chosen by the stated rule, each fold decided by a model fitted on the others.
 """
 
+import dataclasses
+import json
 from collections import Counter
 
 import pytest
 
 from bench import crossval
 from bench.crossval import Example, Predictions
+from bot.matching import SIGNALS, AnswerModel
+
+SURE_AT_85 = AnswerModel(tuple(1.0 if s == "best" else 0.0 for s in SIGNALS), 0.0, 0.85)
 
 
 def test_folds_are_stratified_and_stable():
@@ -47,18 +53,76 @@ ROWS = [
 
 
 def test_replay_scores_right_wrong_asked_back_and_handled():
-    tally = crossval.replay(_predictions(ROWS))
+    tally = crossval.replay(_predictions(ROWS), SURE_AT_85)
     assert (tally.right, tally.wrong, tally.asked_back, tally.in_scope) == (1, 1, 0, 2)
     assert (tally.handled, tally.out_of_scope) == (2, 2)
-    unguarded = crossval.replay(_predictions(ROWS), guards=False)
+    unguarded = crossval.replay(_predictions(ROWS), SURE_AT_85, guards=False)
     assert unguarded.handled == 1  # without the guards, the DMN question gets the QHN answer
 
 
-def test_the_chosen_thresholds_keep_wrong_answers_out():
-    rows = crossval.sweep(_predictions(ROWS))
-    answer, margin, figures = crossval.choose(rows)
-    assert figures["wrong"] == 0 and figures["right"] == 0.5
-    assert answer > 0.88
+def _labelled(n_per_fold: int = 12, folds: int = 5):
+    """Rankings where the NLU's confidence tells right from wrong: right answers at 0.90-0.99, wrong
+    ones and out-of-scope examples at 0.55-0.75 (the best candidate is another answer)."""
+    examples, rankings = [], []
+    for fold in range(folds):
+        for i in range(n_per_fold):
+            sure = 0.90 + 0.09 * i / n_per_fold
+            unsure = 0.55 + 0.2 * i / n_per_fold
+            rows = [
+                ("combien coute la certification qhn", "ask_qhn_cout_certification", "ask_qhn_cout_certification", sure),
+                ("quel cout pour la certification qhn", "ask_qhn_cout_certification", "ask_qhn_iso_9001_13485", unsure),
+                ("la certification qhn coute combien", "out_of_scope", "ask_qhn_cout_certification", unsure),
+            ]
+            for text, intent, best, conf in rows:
+                examples.append(Example(f"{text} {fold} {i}", intent, fold))
+                rest = (1 - conf) / 3
+                rankings.append([(best, conf), ("out_of_scope" if best != "out_of_scope" else "greet", rest), ("greet", rest), ("ask_mes_fonctionnalites", rest)])
+    return Predictions("test", examples, rankings)
+
+
+def test_the_answer_model_answers_the_sure_and_keeps_wrong_answers_out():
+    fitted = crossval.fit_answer_model(_labelled())
+    assert fitted is not None
+    assert fitted.figures["wrong"] <= crossval.MAX_WRONG and fitted.figures["out_of_scope_handled"] >= crossval.MIN_HANDLED
+    assert fitted.figures["right"] == pytest.approx(0.5)  # every right candidate answered, no wrong one
+    best = SIGNALS.index("best")
+    assert fitted.model.weights[best] > 0  # the surer the NLU, the surer the model
+    # the curve: the higher the threshold, the fewer answers, right or wrong
+    rights = [figures["right"] for _, figures in fitted.curve]
+    assert [t for t, _ in fitted.curve] == list(crossval.THRESHOLD_GRID)
+    assert rights == sorted(rights, reverse=True) and rights[-1] < rights[0]
+
+
+def test_the_threshold_is_chosen_on_held_out_probabilities():
+    rows = crossval.cases(_labelled())
+    probabilities = crossval.held_out_probabilities(rows)
+    # each fold is scored by a model that never saw it: change one fold's labels, the others' scores stay
+    flipped = [
+        dataclasses.replace(c, right_candidate=not c.right_candidate) if c.example.fold == 0 else c for c in rows
+    ]
+    again = crossval.held_out_probabilities(flipped)
+    assert [p for c, p in zip(rows, probabilities) if c.example.fold == 0] == pytest.approx(
+        [p for c, p in zip(rows, again) if c.example.fold == 0]
+    )
+    assert [p for c, p in zip(rows, probabilities) if c.example.fold != 0] != pytest.approx(
+        [p for c, p in zip(rows, again) if c.example.fold != 0]
+    )
+
+
+def test_the_rule_takes_the_most_right_answers_among_admissible_thresholds():
+    ok = {"right": 0.7, "wrong": 0.004, "asked_back": 0.296, "out_of_scope_handled": 0.975}
+    more_but_wrong = {"right": 0.8, "wrong": 0.01, "asked_back": 0.19, "out_of_scope_handled": 0.98}
+    more_but_leaky = {"right": 0.8, "wrong": 0.0, "asked_back": 0.2, "out_of_scope_handled": 0.96}
+    assert crossval.choose([(0.5, more_but_wrong), (0.6, more_but_leaky), (0.9, ok), (0.95, ok)]) == (0.95, ok)
+    assert crossval.choose([(0.5, more_but_wrong)]) is None
+
+
+def test_write_stores_a_model_the_bot_loads(tmp_path):
+    fitted = crossval.fit_answer_model(_labelled())
+    path = crossval.write_answer_model(fitted, tmp_path / "answer_model.json")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert AnswerModel.from_json(doc) == fitted.model
+    assert doc["fitted_on"]["classifier"] == crossval.deployed()
 
 
 def test_an_ensemble_averages_two_rankings():
@@ -95,24 +159,10 @@ def test_the_replay_on_unseen_examples_leaves_out_the_near_twins():
     twin = Example("Combien coûte la certification QHN ?", "ask_qhn_cout_certification", 1)
     predictions.examples.append(twin)
     predictions.rankings.append([("ask_qhn_cout_certification", 0.95)])
-    everything = crossval.replay(predictions)
+    everything = crossval.replay(predictions, SURE_AT_85)
     assert everything.in_scope == 3
-    new_wordings = crossval.replay(predictions, only_unseen=True)
+    new_wordings = crossval.replay(predictions, SURE_AT_85, only_unseen=True)
     assert new_wordings.in_scope == 1 and new_wordings.right == 0
-
-
-def test_a_lower_threshold_for_answers_with_few_neighbours_is_chosen_only_if_it_adds_no_wrong_answer():
-    rows = [
-        # a QHN answer (2 neighbours) at 0.6: right if answered
-        ("combien coute la certification qhn", "ask_qhn_cout_certification", [("ask_qhn_cout_certification", 0.6)]),
-        # a MES answer (8 neighbours) at 0.6 for another MES question: wrong if answered
-        ("que contient le profil", "ask_mes_donnees_disponibles", [("ask_mes_fonctionnalites", 0.6)]),
-        ("bonjour", "greet", [("greet", 0.95)]),
-    ]
-    distinct, crowded, figures = crossval.choose_distinct(crossval.sweep_distinct(_predictions(rows), 0.75, 0.4))
-    assert figures["right"] == 0.5 and figures["wrong"] == 0
-    assert distinct == 0.60  # the highest threshold that still answers the QHN question
-    assert crowded <= 3  # the MES answers stay under the strict threshold
 
 
 @pytest.mark.parametrize(

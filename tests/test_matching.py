@@ -1,10 +1,26 @@
-"""The free-text decision: answer, ask back, or admit there is no answer."""
+"""The free-text decision: answer, ask back, or admit there is no answer.
+
+Most tests check the guards and the suggestions given a model that is sure when the best FAQ
+candidate has 0.80 or more (SURE_AT_80); the fitted model of bot/data/answer_model.json is tested
+at the end, and on real questions by tests/test_nlu_quality.py and the REST tests."""
+
+import dataclasses
+import json
+
+import pytest
 
 from bot import matching
 from bot.knowledge import default_kb
-from bot.matching import DecisionKind
+from bot.matching import SIGNALS, AnswerModel, DecisionKind
 
 KB = default_kb()
+SURE_AT_80 = AnswerModel(tuple(1.0 if s == "best" else 0.0 for s in SIGNALS), 0.0, 0.80)
+
+
+@pytest.fixture(autouse=True)
+def sure_at_80(monkeypatch, request):
+    if "fitted" not in request.node.name:
+        monkeypatch.setattr(matching, "default_answer_model", lambda: SURE_AT_80)
 
 
 def r(*pairs):
@@ -19,22 +35,6 @@ def test_clear_winner_is_answered():
 def test_winner_too_close_to_second_is_a_question_back():
     d = matching.decide(KB, r(("ask_mes_fonctionnalites", 0.62), ("ask_mes_donnees_disponibles", 0.5)))
     assert d.kind == DecisionKind.SUGGEST and d.answer_ids == ("mes_fonctionnalites", "mes_donnees_disponibles")
-
-
-def test_the_answers_of_a_crowded_product_need_more_confidence_than_an_answer_alone_on_its_product():
-    assert KB.neighbours(KB.answer("mes_fonctionnalites")) >= matching.THRESHOLDS.crowded  # the MES catalogue's nine
-    assert KB.neighbours(KB.answer("label_mcs_communication")) == 0
-    assert KB.neighbours(KB.answer("qhn_cout_certification")) == 2  # the other two QHN answers
-    sure_enough = 0.6  # between the two thresholds, with a clear lead
-    assert matching.THRESHOLDS.answer_distinct < sure_enough < matching.THRESHOLDS.answer
-    crowded = matching.decide(KB, r(("ask_mes_fonctionnalites", sure_enough), ("ask_mes_donnees_disponibles", 0.1)))
-    assert crowded.kind == DecisionKind.SUGGEST and crowded.answer_ids[0] == "mes_fonctionnalites"
-    alone = matching.decide(KB, r(("ask_label_mcs_communication", sure_enough), ("ask_qhn_cout_certification", 0.1)))
-    assert alone.kind == DecisionKind.ANSWER and alone.answer_ids == ("label_mcs_communication",)
-    close_second = matching.decide(
-        KB, r(("ask_label_mcs_communication", sure_enough), ("ask_qhn_cout_certification", 0.3))
-    )
-    assert close_second.kind == DecisionKind.SUGGEST  # the lead is still required
 
 
 def test_fallback_intent_first_still_uses_the_faq_ranking():
@@ -138,3 +138,39 @@ def test_what_one_gains_is_only_answered_by_the_answer_on_benefits():
     question = "Qu'est-ce qu'on gagne à être dans le catalogue de services ?"
     assert matching.decide(KB, r(("ask_mes_catalogue_definition", 0.97)), question).kind != "answer"
     assert matching.decide(KB, r(("ask_mes_avantages_referencement", 0.97)), question).kind == DecisionKind.ANSWER
+
+
+# --- the fitted answer model (bot/data/answer_model.json) ---------------------------------------
+
+
+def _signals(**values):
+    base = {"best": 0.9, "second": 0.03, "third": 0.01, "out_of_scope": 0.01, "strays": 0, "stray_share": 0.0, "words": 4}
+    base.update(values)
+    log_odds = {"best", "second", "third", "out_of_scope"}
+    return [matching._log_odds(base[s]) if s in log_odds else float(base[s]) for s in SIGNALS]
+
+
+def test_the_fitted_model_weighs_the_signals_the_bot_computes():
+    doc = json.loads(matching.ANSWER_MODEL_FILE.read_text(encoding="utf-8"))
+    model = matching.default_answer_model()
+    assert doc["signals"] == list(SIGNALS) and len(model.weights) == len(SIGNALS)
+    assert 0.5 <= model.threshold < 1.0
+    with pytest.raises(ValueError):
+        AnswerModel.from_json({**doc, "signals": doc["signals"][::-1]})
+
+
+def test_the_fitted_model_is_surer_of_a_surer_ranking_and_less_of_stray_words():
+    model = matching.default_answer_model()
+    p = model.probability
+    assert p(_signals(best=0.98)) > p(_signals(best=0.9)) > p(_signals(best=0.6))
+    assert p(_signals(strays=0)) > p(_signals(strays=2, stray_share=0.5))
+    assert model.sure(_signals(best=0.995, second=0.001, third=0.001, out_of_scope=0.001))
+    assert not model.sure(_signals(best=0.4, second=0.35))
+
+
+def test_the_fitted_model_decides_on_its_threshold():
+    model = dataclasses.replace(matching.default_answer_model(), threshold=1.0)  # never sure
+    ranking = r(("ask_qhn_cout_certification", 0.999), ("out_of_scope", 0.0005), ("ask_qhn_iso_9001_13485", 0.0005))
+    text = "combien coute la certification QHN"
+    assert matching.decide(KB, ranking, text, model=model).kind == DecisionKind.SUGGEST
+    assert matching.decide(KB, ranking, text, model=dataclasses.replace(model, threshold=0.0)).kind == DecisionKind.ANSWER
