@@ -452,7 +452,7 @@ def cases(predictions: Predictions) -> List[Case]:
         ranked = [{"name": n, "confidence": c} for n, c in ranking]
         faq = matching.faq_candidates(kb, ranked)
         expected = kb.answer_for_intent(example.intent)
-        signals = matching.signals(faq, matching._out_of_scope(ranked), example.text, words[example.fold]) if faq else None
+        signals = matching.signals(faq, matching.out_of_scope_confidence(ranked), example.text, words[example.fold]) if faq else None
         decision = matching.decide(kb, ranked, example.text, None, words[example.fold], always)
         given = decision.answer_ids[0] if decision.kind == matching.DecisionKind.ANSWER else None
         right = bool(faq) and expected is not None and faq[0][0].id == expected.id

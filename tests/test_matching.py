@@ -147,7 +147,7 @@ def _signals(**values):
     base = {"best": 0.9, "second": 0.03, "third": 0.01, "out_of_scope": 0.01, "strays": 0, "stray_share": 0.0, "words": 4}
     base.update(values)
     log_odds = {"best", "second", "third", "out_of_scope"}
-    return [matching._log_odds(base[s]) if s in log_odds else float(base[s]) for s in SIGNALS]
+    return [matching.log_odds(base[s]) if s in log_odds else float(base[s]) for s in SIGNALS]
 
 
 def test_the_fitted_model_weighs_the_signals_the_bot_computes():
