@@ -452,7 +452,11 @@ def cases(predictions: Predictions) -> List[Case]:
         ranked = [{"name": n, "confidence": c} for n, c in ranking]
         faq = matching.faq_candidates(kb, ranked)
         expected = kb.answer_for_intent(example.intent)
-        signals = matching.signals(faq, matching.out_of_scope_confidence(ranked), example.text, words[example.fold]) if faq else None
+        signals = (
+            matching.signals(faq, matching.out_of_scope_confidence(ranked), example.text, words[example.fold])
+            if faq
+            else None
+        )
         decision = matching.decide(kb, ranked, example.text, None, words[example.fold], always)
         given = decision.answer_ids[0] if decision.kind == matching.DecisionKind.ANSWER else None
         right = bool(faq) and expected is not None and faq[0][0].id == expected.id
@@ -586,7 +590,9 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--out", default=str(OUT / "crossval.json"))
     parser.add_argument(
-        "--write", action="store_true", help="write config.yml's classifier's answer model to bot/data/answer_model.json"
+        "--write",
+        action="store_true",
+        help="write config.yml's classifier's answer model to bot/data/answer_model.json",
     )
     args = parser.parse_args(argv)
     names = resolve(args.variants)
@@ -628,9 +634,7 @@ def summarise(predictions: Dict[str, Predictions], write: bool = False) -> dict:
             "train_seconds_per_fold": sum(p.train_seconds) / len(p.train_seconds) if p.train_seconds else None,
             "at_bot_model": replay(p).figures(),
             "at_bot_model_without_guards": replay(p, guards=False).figures(),
-            "fitted": (
-                {**fitted.model.to_json(), **fitted.figures, "unseen": fitted.unseen} if fitted else None
-            ),
+            "fitted": ({**fitted.model.to_json(), **fitted.figures, "unseen": fitted.unseen} if fitted else None),
             "curve": [{"threshold": t, **f} for t, f in (fitted.curve if fitted else [])],
             "wrong_at_bot_model": replay(p).wrong_examples[:40],
         }

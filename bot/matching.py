@@ -94,7 +94,9 @@ def default_answer_model() -> AnswerModel:
     return AnswerModel.from_json(json.loads(ANSWER_MODEL_FILE.read_text(encoding="utf-8")))
 
 
-def signals(faq: Sequence[Tuple[Answer, float]], out_of_scope: float, text: str, words: Optional[Wording]) -> Tuple[float, ...]:
+def signals(
+    faq: Sequence[Tuple[Answer, float]], out_of_scope: float, text: str, words: Optional[Wording]
+) -> Tuple[float, ...]:
     """SIGNALS of a question whose FAQ candidates are `faq` (best first, at least one)."""
     confidences = [conf for _, conf in faq[:3]] + [0.0] * (3 - len(faq[:3]))
     strays, content = words.strays(faq[0][0], text) if words is not None and text else (0, 0)

@@ -69,21 +69,35 @@ def _labelled(n_per_fold: int = 12, folds: int = 5):
             sure = 0.90 + 0.09 * i / n_per_fold
             unsure = 0.55 + 0.2 * i / n_per_fold
             rows = [
-                ("combien coute la certification qhn", "ask_qhn_cout_certification", "ask_qhn_cout_certification", sure),
+                (
+                    "combien coute la certification qhn",
+                    "ask_qhn_cout_certification",
+                    "ask_qhn_cout_certification",
+                    sure,
+                ),
                 ("quel cout pour la certification qhn", "ask_qhn_cout_certification", "ask_qhn_iso_9001_13485", unsure),
                 ("la certification qhn coute combien", "out_of_scope", "ask_qhn_cout_certification", unsure),
             ]
             for text, intent, best, conf in rows:
                 examples.append(Example(f"{text} {fold} {i}", intent, fold))
                 rest = (1 - conf) / 3
-                rankings.append([(best, conf), ("out_of_scope" if best != "out_of_scope" else "greet", rest), ("greet", rest), ("ask_mes_fonctionnalites", rest)])
+                rankings.append(
+                    [
+                        (best, conf),
+                        ("out_of_scope" if best != "out_of_scope" else "greet", rest),
+                        ("greet", rest),
+                        ("ask_mes_fonctionnalites", rest),
+                    ]
+                )
     return Predictions("test", examples, rankings)
 
 
 def test_the_answer_model_answers_the_sure_and_keeps_wrong_answers_out():
     fitted = crossval.fit_answer_model(_labelled())
     assert fitted is not None
-    assert fitted.figures["wrong"] <= crossval.MAX_WRONG and fitted.figures["out_of_scope_handled"] >= crossval.MIN_HANDLED
+    assert (
+        fitted.figures["wrong"] <= crossval.MAX_WRONG and fitted.figures["out_of_scope_handled"] >= crossval.MIN_HANDLED
+    )
     assert fitted.figures["right"] == pytest.approx(0.5)  # every right candidate answered, no wrong one
     best = SIGNALS.index("best")
     assert fitted.model.weights[best] > 0  # the surer the NLU, the surer the model

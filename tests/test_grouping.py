@@ -17,7 +17,10 @@ HDS = [
     ),
     Question("certification hébergeur de données de santé (HDS) : quelles étapes ?", "none", (), T),
     Question(
-        "nous voulons être certifiés HDS comme hébergeur, par où commencer ?", "none", (("mes_calendrier_referencement", 0.04),), T
+        "nous voulons être certifiés HDS comme hébergeur, par où commencer ?",
+        "none",
+        (("mes_calendrier_referencement", 0.04),),
+        T,
     ),
 ]
 # A near miss: the right answer (the cost of a certification) came second behind another QHN answer.

@@ -144,7 +144,15 @@ def test_what_one_gains_is_only_answered_by_the_answer_on_benefits():
 
 
 def _signals(**values):
-    base = {"best": 0.9, "second": 0.03, "third": 0.01, "out_of_scope": 0.01, "strays": 0, "stray_share": 0.0, "words": 4}
+    base = {
+        "best": 0.9,
+        "second": 0.03,
+        "third": 0.01,
+        "out_of_scope": 0.01,
+        "strays": 0,
+        "stray_share": 0.0,
+        "words": 4,
+    }
     base.update(values)
     log_odds = {"best", "second", "third", "out_of_scope"}
     return [matching.log_odds(base[s]) if s in log_odds else float(base[s]) for s in SIGNALS]
@@ -173,4 +181,6 @@ def test_the_fitted_model_decides_on_its_threshold():
     ranking = r(("ask_qhn_cout_certification", 0.999), ("out_of_scope", 0.0005), ("ask_qhn_iso_9001_13485", 0.0005))
     text = "combien coute la certification QHN"
     assert matching.decide(KB, ranking, text, model=model).kind == DecisionKind.SUGGEST
-    assert matching.decide(KB, ranking, text, model=dataclasses.replace(model, threshold=0.0)).kind == DecisionKind.ANSWER
+    assert (
+        matching.decide(KB, ranking, text, model=dataclasses.replace(model, threshold=0.0)).kind == DecisionKind.ANSWER
+    )

@@ -54,8 +54,12 @@ def test_wording_comes_from_the_examples_given():
 
 def test_a_typo_of_the_answers_own_word_is_no_stray():
     answer = KB.answer("qhn_cout_certification")
-    trained = Wording.build(KB, {answer.intent: ["combien coute la certification"], "out_of_scope": ["certfication hds"]})
+    trained = Wording.build(
+        KB, {answer.intent: ["combien coute la certification"], "out_of_scope": ["certfication hds"]}
+    )
     assert "certf" in trained.known  # a typo seen elsewhere in the training data...
     assert not trained.unknown_to(answer, "combien coute une certfication QHN ?")  # ...is still this answer's word
     assert "hds" not in trained.unknown_to(answer, "certification hds")  # (too short to count: left to the facets)
-    assert trained.unknown_to(KB.answer("mes_fonctionnalites"), "certfication")  # a stray for an answer without the word
+    assert trained.unknown_to(
+        KB.answer("mes_fonctionnalites"), "certfication"
+    )  # a stray for an answer without the word
