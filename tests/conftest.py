@@ -87,3 +87,15 @@ def bot_url(output_dir, tmp_databases, web_port):
         yield url
     finally:
         stop_bot(process)
+
+
+@pytest.fixture
+def sure_at_80(monkeypatch):
+    """The decision's answer model replaced by one that is sure when the best FAQ candidate has 0.80
+    or more: for tests of what happens around the decision, with hand-made rankings, independent of
+    the weights fitted in bot/data/answer_model.json (tested in tests/test_matching.py)."""
+    from bot import matching
+
+    model = matching.AnswerModel(tuple(1.0 if s == "best" else 0.0 for s in matching.SIGNALS), 0.0, 0.80)
+    monkeypatch.setattr(matching, "default_answer_model", lambda: model)
+    return model

@@ -58,7 +58,7 @@ def test_clicked_title_answers_and_sets_slots():
     }
 
 
-def test_free_text_uses_the_nlu_ranking():
+def test_free_text_uses_the_nlu_ranking(sure_at_80):
     ranking = [{"name": "ask_fi_role_mandataire", "confidence": 0.95}, {"name": "greet", "confidence": 0.01}]
     messages, events = run(
         ActionAnswerQuestion(), tracker("ask_fi_role_mandataire", "qui est mandataire", ranking=ranking)

@@ -84,7 +84,7 @@ def _ranking(*pairs):
     return [{"name": n, "confidence": c} for n, c in pairs]
 
 
-def test_confident_free_text_answers():
+def test_confident_free_text_answers(sure_at_80):
     reply = conv.free_text(KB, _ranking(("ask_qhn_cout_certification", 0.93), ("ask_qhn_iso_9001_13485", 0.03)), False)
     assert KB.answer("qhn_cout_certification").text in reply.messages[0].text
     assert reply.slots[conv.SLOT_LAST_VIA] == Via.FREE_TEXT

@@ -1,7 +1,7 @@
 """The free-text decision: answer, ask back, or admit there is no answer.
 
 Most tests check the guards and the suggestions given a model that is sure when the best FAQ
-candidate has 0.80 or more (SURE_AT_80); the fitted model of bot/data/answer_model.json is tested
+candidate has 0.80 or more (the `sure_at_80` fixture); the fitted model of bot/data/answer_model.json is tested
 at the end, and on real questions by tests/test_nlu_quality.py and the REST tests."""
 
 import dataclasses
@@ -14,13 +14,12 @@ from bot.knowledge import default_kb
 from bot.matching import SIGNALS, AnswerModel, DecisionKind
 
 KB = default_kb()
-SURE_AT_80 = AnswerModel(tuple(1.0 if s == "best" else 0.0 for s in SIGNALS), 0.0, 0.80)
 
 
 @pytest.fixture(autouse=True)
-def sure_at_80(monkeypatch, request):
+def sure_at_80_unless_fitted(request):
     if "fitted" not in request.node.name:
-        monkeypatch.setattr(matching, "default_answer_model", lambda: SURE_AT_80)
+        request.getfixturevalue("sure_at_80")  # tests/conftest.py
 
 
 def r(*pairs):

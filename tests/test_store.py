@@ -344,7 +344,7 @@ def test_urls_relative_sqlite_paths_and_tracker_store_config(monkeypatch):
 # --- what the replies ask to store, and the actions storing it -------------------------
 
 
-def test_replies_carry_their_records():
+def test_replies_carry_their_records(sure_at_80):
     shown = conv.answer(KB, "mes_fonctionnalites", Via.GUIDE)
     assert shown.records == [
         conv.Record(RecordKind.ANSWER_SHOWN, {"answer_id": "mes_fonctionnalites", "via": Via.GUIDE})
