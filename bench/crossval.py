@@ -344,7 +344,6 @@ class Tally:
 
     def add(self, example: Example, expected: Optional[str], given: Optional[str]) -> None:
         """`expected`: the example's answer id (None: out of scope); `given`: the bot's (None: none)."""
-        expected = getattr(expected, "id", expected)
         if expected is None:
             self.out_of_scope += 1
             self.handled += given is None
@@ -416,7 +415,8 @@ def replay(predictions: Predictions, model=None, guards: bool = True, only_unsee
         ranked = [{"name": n, "confidence": c} for n, c in ranking]
         decision = matching.decide(kb, ranked, example.text if guards else "", None, words[example.fold], model)
         given = decision.answer_ids[0] if decision.kind == matching.DecisionKind.ANSWER else None
-        tally.add(example, kb.answer_for_intent(example.intent), given)
+        expected = kb.answer_for_intent(example.intent)
+        tally.add(example, expected.id if expected else None, given)
     return tally
 
 
@@ -628,15 +628,16 @@ def summarise(predictions: Dict[str, Predictions], write: bool = False) -> dict:
     for name, p in predictions.items():
         top1 = sum(1 for e, r in zip(p.examples, p.rankings) if r and r[0][0] == e.intent) / len(p.examples)
         fitted = models[name]
+        at_bot_model = replay(p)
         out["variants"][name] = {
             "description": describe(name, configs.get(name, {})),
             "intent_accuracy": top1,
             "train_seconds_per_fold": sum(p.train_seconds) / len(p.train_seconds) if p.train_seconds else None,
-            "at_bot_model": replay(p).figures(),
+            "at_bot_model": at_bot_model.figures(),
             "at_bot_model_without_guards": replay(p, guards=False).figures(),
             "fitted": ({**fitted.model.to_json(), **fitted.figures, "unseen": fitted.unseen} if fitted else None),
             "curve": [{"threshold": t, **f} for t, f in (fitted.curve if fitted else [])],
-            "wrong_at_bot_model": replay(p).wrong_examples[:40],
+            "wrong_at_bot_model": at_bot_model.wrong_examples[:40],
         }
     return out
 

@@ -198,7 +198,7 @@ def decide(
     reason = Reason.UNSURE
     if faq:
         best = faq[0][0]
-        clear = model.sure(signals(faq, out_of_scope, text, (words or default_wording(kb)) if text else None))
+        clear = model.sure(signals(faq, out_of_scope, text, words or default_wording(kb)))
         if clear and fits(best):
             return Decision(DecisionKind.ANSWER, (best.id,), scores)
         if mentions.contradicts(best, named):
