@@ -53,9 +53,16 @@ SIGNALS = ("best", "second", "third", "out_of_scope", "strays", "stray_share", "
 ANSWER_MODEL_FILE = Path(__file__).parent / "data" / "answer_model.json"
 
 
+# Confidences below this weigh as this: a ranking without a third FAQ candidate (or without out of
+# scope) does not weigh far beyond the smallest confidences Rasa's rankings hold. Chosen by
+# cross-validation with the answer model (bench/crossval.py).
+LOG_ODDS_FLOOR = 1e-3
+
+
 def log_odds(p: float) -> float:
-    """log(p / (1 - p)), p kept off 0 and 1: the confidences of a ranking spread over orders of magnitude."""
-    p = min(max(p, 1e-6), 1 - 1e-6)
+    """log(p / (1 - p)), p kept within LOG_ODDS_FLOOR of 0 and 1: the confidences of a ranking spread
+    over orders of magnitude."""
+    p = min(max(p, LOG_ODDS_FLOOR), 1 - LOG_ODDS_FLOOR)
     return math.log(p / (1 - p))
 
 

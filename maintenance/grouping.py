@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -233,6 +233,12 @@ class Grouper:
             analyzer="word", preprocessor=stems, token_pattern=r"\S+", sublinear_tf=True
         )
         self.word_vectorizer.fit(corpus)
+        # the sector terms each answer is asked with or speaks of: a question naming another one
+        # (the DMP, HDS...) is not a new wording of that answer, however alike the rest reads
+        self._sector_terms = {
+            aid: frozenset(w for t in texts + [self.answers[aid].text] for w in words(t) if w in SECTOR_TERMS)
+            for aid, texts in faq_texts.items()
+        }
         self._answer_ids = [aid for aid in faq_texts for _ in faq_texts[aid]]
         self._answer_order = list(faq_texts)
         out_of_scope = list(examples.get(OUT_OF_SCOPE, ()))
@@ -267,6 +273,12 @@ class Grouper:
     @staticmethod
     def has_sector_term(text: str) -> bool:
         return any(w in SECTOR_TERMS for w in words(text))
+
+    def foreign_terms(self, answer_id: str, texts: Sequence[str]) -> FrozenSet[str]:
+        """Sector terms that every one of `texts` names and that the answer is never asked with."""
+        named = [frozenset(w for w in words(t) if w in SECTOR_TERMS) for t in texts]
+        common = frozenset.intersection(*named) if named else frozenset()
+        return common - self._sector_terms.get(answer_id, frozenset())
 
     def sector_probability(self, texts: Sequence[str]) -> List[float]:
         """How likely each text is a question about the sector rather than chit-chat (0..1)."""
@@ -418,6 +430,7 @@ class Grouper:
             for c in closest
             if c.answer_id in self.answers
             and c.text > out_of_scope
+            and not self.foreign_terms(c.answer_id, spellings)
             and ((c.nlu >= NEAR_MISS_MIN_NLU and c.text >= NEAR_MISS_MIN_TEXT) or c.text >= NEAR_MISS_STRONG_TEXT)
         ]
         if proposed:

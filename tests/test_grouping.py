@@ -145,3 +145,12 @@ def test_beyond_the_limit_the_least_asked_questions_are_left_out(grouper, monkey
     groups = grouper.group(HDS + [HDS[0], HDS[0], HDS[1]])
     assert sorted(k for g in groups for k in g.keys) == sorted(grouping.normalise(q.text) for q in HDS[:2])
     assert grouper.left_out == 1
+
+
+def test_a_question_naming_a_thing_the_answer_never_speaks_of_is_no_near_miss(grouper):
+    # "combien coûte" reads like the QHN cost answer's questions; the DMP is never asked with it
+    dmp = [Question(text, "none", (), T) for text in ("Combien coûte le DMP ?", "combien coute le dmp")]
+    assert grouper.foreign_terms("qhn_cout_certification", [q.text for q in dmp]) == {"dmp"}
+    assert grouper.foreign_terms("qhn_cout_certification", [NEAR[0].text]) == frozenset()
+    group = _group_of(grouper.group(dmp), dmp[0].text)
+    assert (group.verdict, group.answer_id) == (NEW_TOPIC, None)

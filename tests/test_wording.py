@@ -27,7 +27,8 @@ def test_an_answer_knows_its_own_words():
 def test_a_question_on_another_matter_of_the_same_product_is_not_answered_straight_away():
     answer = KB.answer("convergence_types_comptes")
     question = "mot de passe oublié sur Convergence, comment le réinitialiser ?"
-    assert {"passe", "oubli"} <= WORDS.unknown_to(answer, question)
+    # ("passe" is known: "les comptes salariés convergence passent-ils par...", cut at five letters)
+    assert {"oubli", "reini"} <= WORDS.unknown_to(answer, question)
     # the fitted answer model (bot/data/answer_model.json) weighs them against the NLU's confidence
     decision = matching.decide(KB, _ranking(answer.id, 0.95), question)
     assert decision.kind is not matching.DecisionKind.ANSWER
