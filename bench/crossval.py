@@ -110,8 +110,10 @@ def variants() -> Dict[str, dict]:
     tfidf.pop("ranking_length", None)
     default_diet = {**DIET, "epochs": 100, "number_of_transformer_layers": 2, "transformer_size": 256}
     linear = {"name": "LogisticRegressionClassifier", "max_iter": 100}
+    multinomial = {**tfidf, "solver": "lbfgs", "multi_class": "multinomial"}
     return {
         "tfidf_linear": _with_classifier(tfidf),
+        "tfidf_multinomial": _with_classifier(multinomial),
         "diet": _with_classifier(dict(DIET)),
         "default_diet": _with_classifier(default_diet),
         "linear": _with_classifier(linear),
@@ -136,9 +138,10 @@ def describe(name: str, config: dict) -> str:
         return f"{COMBINATIONS[how][0]} of {first} and {second}"
     classifier = next(c for c in config["pipeline"] if c["name"] in CLASSIFIERS)
     if classifier["name"] == TFIDF:
+        how = "one multinomial" if classifier.get("multi_class") == "multinomial" else "one intent against the rest"
         return (
-            f"logistic regression (C {classifier.get('C', 100)}, class-balanced) on TF-IDF character 2-5-grams and "
-            "words of the folded text (addons/tfidf_classifier.py)"
+            f"logistic regression ({how}, C {classifier.get('C', 100)}, class-balanced) on TF-IDF character "
+            "2-5-grams and words of the folded text (addons/tfidf_classifier.py)"
         )
     if classifier["name"] == "DIETClassifier":
         return (
