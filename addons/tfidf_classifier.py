@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Type
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -38,6 +39,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils.class_weight import compute_class_weight
 
 from bot.normalise import fold
 
@@ -53,6 +55,22 @@ def _folded_words(message: Message) -> str:
     if tokens:
         return " ".join(filter(None, (fold(t.text) for t in tokens)))
     return fold(message.get(TEXT) or "")
+
+
+# The label of every other intent's examples while a share of the intents is fitted (it sorts
+# first); its own model is dropped, and its weight weighs nothing else.
+REST = ""
+
+
+def _fit_share(clf: LogisticRegression, features, intents: List[str], share: List[str], weights: Dict[str, float]):
+    """(intents, coefficients, intercepts) of `share`, each against every other example: liblinear
+    weighs an intent's examples C x its weight and the rest C, as it does in one call for all intents."""
+    inside = set(share)
+    labels = np.array([i if i in inside else REST for i in intents], dtype=object)
+    clf.set_params(class_weight={**{i: weights[i] for i in share}, REST: 1.0})
+    clf.fit(features, labels)
+    kept = clf.classes_ != REST
+    return clf.classes_[kept], clf.coef_[kept], clf.intercept_[kept]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -82,6 +100,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             "multi_class": "ovr",  # ...their probabilities rescaled to sum to 1 (predict_proba)
             "max_iter": 1000,
             "random_state": 42,
+            "n_jobs": -1,  # processes fitting the intents (one against the rest): -1, one per CPU
             "ranking_length": 10,
         }
 
@@ -121,6 +140,28 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             C=c["C"], solver=c["solver"], multi_class=c["multi_class"], class_weight="balanced", **settings
         )
 
+    def _fit(self, features, intents: List[str]) -> LogisticRegression:
+        """The regression; one against the rest is fitted in several processes, each for a share of
+        the intents (each intent against all other examples, weighed as in one call: the same model)."""
+        settings = {"max_iter": self.config["max_iter"], "random_state": self.config["random_state"]}
+        names = np.unique(np.asarray(intents, dtype=object))
+        jobs = min(effective_n_jobs(self.config["n_jobs"]), len(names) // 2)
+        if self.config["multi_class"] != "ovr" or jobs < 2:
+            return self._regression(**settings).fit(features, intents)
+        weights = dict(zip(names, compute_class_weight("balanced", classes=names, y=intents)))
+        shares = Parallel(n_jobs=jobs)(
+            delayed(_fit_share)(self._regression(**settings), features, intents, list(share), weights)
+            for share in np.array_split(names, jobs)
+        )
+        clf = self._regression(**settings)
+        classes = np.concatenate([share[0] for share in shares])
+        order = np.argsort(classes)
+        clf.classes_ = classes[order]
+        clf.coef_ = np.vstack([share[1] for share in shares])[order]
+        clf.intercept_ = np.concatenate([share[2] for share in shares])[order]
+        clf.n_features_in_ = features.shape[1]
+        return clf
+
     def _features(self, messages: List[Message], fit: bool = False):
         chars = [fold(m.get(TEXT) or "") for m in messages]
         words = [_folded_words(m) for m in messages]
@@ -133,8 +174,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             logger.warning("TfidfIntentClassifier: fewer than two intents to learn, not trained.")
             return self._resource
         self.chars, self.words = self._vectorizers()
-        self.clf = self._regression(max_iter=self.config["max_iter"], random_state=self.config["random_state"])
-        self.clf.fit(self._features(examples, fit=True), [e.get(INTENT) for e in examples])
+        self.clf = self._fit(self._features(examples, fit=True), [e.get(INTENT) for e in examples])
         self.persist()
         return self._resource
 

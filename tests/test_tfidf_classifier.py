@@ -108,3 +108,29 @@ def test_nothing_stored_gives_no_intent(tmp_path):
     )
     [message] = loaded.process(_tokenized(["bonjour"]))
     assert message.get("intent") is None and message.get("intent_ranking") is None
+
+
+def test_intents_fitted_in_several_processes_rank_as_one_call(trained, tmp_path):
+    component, storage, context, config, _ = trained
+    assert component.clf.coef_.shape[0] == len(EXAMPLES)
+    single = TfidfIntentClassifier.create({**config, "n_jobs": 1}, storage, Resource("single"), context)
+    data = TrainingData([m for intent, texts in EXAMPLES.items() for m in _labelled(texts, intent)])
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(data)
+    single.train(data)
+    shared = TfidfIntentClassifier.create({**config, "n_jobs": 2}, storage, Resource("shared"), context)
+    shared.train(data)
+    assert list(shared.clf.classes_) == list(single.clf.classes_) == sorted(EXAMPLES)
+    # the same model, up to the solver's tolerance
+    assert np.abs(shared.clf.coef_ - single.clf.coef_).max() < 1e-3
+    assert np.abs(shared.clf.intercept_ - single.clf.intercept_).max() < 1e-3
+    texts = ["combien coute une certif qhn", "salut", "le catalogue MES", "prix audit dmn", "autre chose"]
+    for mine, theirs in zip(_rankings(shared, texts), _rankings(single, texts)):
+        assert [name for name, _ in mine] == [name for name, _ in theirs]
+        assert [conf for _, conf in mine] == pytest.approx([conf for _, conf in theirs], abs=1e-4)
+
+
+def _labelled(texts, intent):
+    messages = _tokenized(texts)
+    for message in messages:
+        message.set("intent", intent)
+    return messages
