@@ -7,7 +7,7 @@ way. TF-IDF with a sublinear term frequency weighs the rare, telling words; a we
 logistic regression, one intent against the rest (liblinear), each intent's examples weighed as
 many as the others', gives the confidences `bot.matching`'s answer model weighs. One against the
 rest ranks as well as one multinomial model in cross-validation and trains several times faster,
-the more so as the FAQ grows (bench/RESULTS.md).
+the more so as the FAQ grows (bench/crossval.py, bench/growth.py).
 
 Chosen by cross-validation on data/nlu.yml against DIET, Rasa's own logistic regression on count
 features and their ensemble (bench/crossval.py, figures in bench/RESULTS.md); it trains in seconds
@@ -146,20 +146,29 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         settings = {"max_iter": self.config["max_iter"], "random_state": self.config["random_state"]}
         names = np.unique(np.asarray(intents, dtype=object))
         jobs = min(effective_n_jobs(self.config["n_jobs"]), len(names) // 2)
-        if self.config["multi_class"] != "ovr" or jobs < 2:
+        if (self.config["solver"], self.config["multi_class"]) != ("liblinear", "ovr") or jobs < 2:
             return self._regression(**settings).fit(features, intents)
         weights = dict(zip(names, compute_class_weight("balanced", classes=names, y=intents)))
         shares = Parallel(n_jobs=jobs)(
             delayed(_fit_share)(self._regression(**settings), features, intents, list(share), weights)
             for share in np.array_split(names, jobs)
         )
-        clf = self._regression(**settings)
         classes = np.concatenate([share[0] for share in shares])
         order = np.argsort(classes)
-        clf.classes_ = classes[order]
-        clf.coef_ = np.vstack([share[1] for share in shares])[order]
-        clf.intercept_ = np.concatenate([share[2] for share in shares])[order]
-        clf.n_features_in_ = features.shape[1]
+        return self._fitted(
+            classes[order],
+            np.vstack([share[1] for share in shares])[order],
+            np.concatenate([share[2] for share in shares])[order],
+        )
+
+    def _fitted(self, classes, coef, intercept) -> LogisticRegression:
+        """A regression made of these arrays (a trained model's, or the shares' put together)."""
+        clf = self._regression()  # how predict_proba turns scores into probabilities
+        # scikit-learn multiplies a message's features by coef_.T: in Fortran order it is read in place
+        clf.coef_ = np.asfortranarray(coef)
+        clf.intercept_ = intercept
+        clf.classes_ = classes
+        clf.n_features_in_ = clf.coef_.shape[1]
         return clf
 
     def _features(self, messages: List[Message], fit: bool = False):
@@ -197,13 +206,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         with np.load(directory / ARRAYS, allow_pickle=False) as arrays:
             self.chars, self.words = self._vectorizers(terms["chars"], terms["words"])
             self.chars.idf_, self.words.idf_ = arrays["chars_idf"], arrays["words_idf"]
-            clf = self._regression()  # how predict_proba turns scores into probabilities
-            # scikit-learn multiplies a message's features by coef_.T: in Fortran order it is read in place
-            clf.coef_ = np.asfortranarray(arrays["coef"])
-            clf.intercept_ = arrays["intercept"]
-            clf.classes_ = arrays["classes"].astype(object)
-            clf.n_features_in_ = clf.coef_.shape[1]
-            self.clf = clf
+            self.clf = self._fitted(arrays["classes"].astype(object), arrays["coef"], arrays["intercept"])
 
     @classmethod
     def load(
