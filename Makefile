@@ -73,9 +73,10 @@ lint: $(VENV)/.installed  ## fix what ruff can (imports, format); `make test` ch
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: setup  ## benchmarks, one run (~45 min with three stock Rasa trainings and the cross-validation): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md; then cluster mode (~4 min) -> bench/CLUSTER.md
+bench: setup $(MODEL)  ## benchmarks, one run (~2 h when the data changed: three stock Rasa trainings, kept in models/bench/; ~45 min after): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md; cluster mode -> bench/CLUSTER.md; the maintainers' grouping -> bench/GROUPING.md
 	$(PY) -m maintenance.sync
 	$(PY) -m bench.run --cluster
+	$(PY) -m bench.grouping
 
 bench-quick: $(MODEL) $(WEBCHAT)  ## the benchmark on a small sample in a few minutes (CI check) -> test-output/bench/RESULTS.md
 	$(PY) -m bench.run --quick

@@ -46,7 +46,7 @@ from bench.training import Training, train
 
 OUR_MODEL = ROOT / "models" / "faq.tar.gz"
 ROUNDS = 2  # each load level alternates ours / stock this many times
-STOCK_CACHE = ROOT / "models" / "bench"  # quick mode only: the stock model, keyed by its inputs
+STOCK_CACHE = ROOT / "models" / "bench"  # stock models, keyed by their generated project (bench/stock.py)
 
 
 @dataclass
@@ -122,8 +122,11 @@ def _versions() -> Dict[str, str]:
     }
 
 
-def _stock_models(work: Path, settings: Settings, run: Run) -> List[Tuple[Optional[int], Path]]:
-    """(seed, model) of each stock project trained: one in quick mode, one per seed otherwise."""
+def _stock_models(work: Path, settings: Settings, run: Run, retrain: bool = False) -> List[Tuple[Optional[int], Path]]:
+    """(seed, model) of each stock project: one in quick mode, one per seed otherwise. A model trained
+    earlier from the same generated project (data, domain, config, seed, Rasa version: its
+    fingerprint) is reused with its training figures, unless `retrain`: one stock training takes
+    about 25 minutes on the full data, and it changes only when the data does."""
     if settings.quick:
         folder = work / "stock"
         fingerprint = stock.write_project(folder, settings.quick)
@@ -142,16 +145,57 @@ def _stock_models(work: Path, settings: Settings, run: Run) -> List[Tuple[Option
     models = []
     for seed in stock.SEEDS:
         folder = work / f"stock-{seed}"
-        stock.write_project(folder, settings.quick, seed)
-        log(f"training the stock Rasa project (b), seed {seed}")
-        trained = train(
-            folder, [], folder / "models", "stock", work / f"cache-stock-{seed}", work / f"train-stock-{seed}.log"
-        )
+        fingerprint = stock.write_project(folder, settings.quick, seed)
+        trained = None if retrain else _cached_stock(seed, fingerprint)
+        if trained is None:
+            log(f"training the stock Rasa project (b), seed {seed}")
+            trained = train(
+                folder, [], folder / "models", "stock", work / f"cache-stock-{seed}", work / f"train-stock-{seed}.log"
+            )
+            _keep_stock(seed, fingerprint, trained)
+        else:
+            run.notes.append(
+                f"Stock model of seed {seed} reused from {trained.model.relative_to(ROOT)}: trained from the same "
+                f"generated project (fingerprint {fingerprint}) on {_trained_on(trained.model)}; its training "
+                "figures are that training's."
+            )
         run.training.setdefault("stock", trained)
         run.stock_training_s.append(trained.seconds)
         log(f"stock model (seed {seed}) trained in {trained.seconds:.0f} s")
         models.append((seed, trained.model))
     return models
+
+
+def _stock_path(seed: int, fingerprint: str) -> Path:
+    return STOCK_CACHE / f"stock-seed{seed}-{fingerprint}.tar.gz"
+
+
+def _cached_stock(seed: int, fingerprint: str) -> Optional[Training]:
+    model = _stock_path(seed, fingerprint)
+    record = model.with_suffix("").with_suffix(".json")
+    if not (model.exists() and record.exists()):
+        return None
+    figures = json.loads(record.read_text(encoding="utf-8"))
+    return Training(model, float(figures["seconds"]), float(figures["peak_rss_mb"]))
+
+
+def _keep_stock(seed: int, fingerprint: str, trained: Training) -> None:
+    """Keep the seed's model and its training figures (only the latest project's, per seed)."""
+    STOCK_CACHE.mkdir(parents=True, exist_ok=True)
+    for old in STOCK_CACHE.glob(f"stock-seed{seed}-*"):
+        old.unlink()
+    model = _stock_path(seed, fingerprint)
+    shutil.copyfile(trained.model, model)
+    record = {
+        "seconds": trained.seconds,
+        "peak_rss_mb": trained.peak_rss_mb,
+        "trained": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    model.with_suffix("").with_suffix(".json").write_text(json.dumps(record), encoding="utf-8")
+
+
+def _trained_on(model: Path) -> str:
+    return json.loads(model.with_suffix("").with_suffix(".json").read_text(encoding="utf-8"))["trained"]
 
 
 def _our_model(work: Path, settings: Settings, run: Run) -> Path:
@@ -251,7 +295,13 @@ def _cpu_per_message(result: load.LoadResult, used: List[Dict[str, float]]) -> N
         result.cpu_ms_per_message[role] = sum(u.get(role, 0.0) for u in used) * 1000 / len(result.samples)
 
 
-def measure(settings: Settings, work: Path, command: str, crossval_variants: Optional[List[str]] = None) -> Run:
+def measure(
+    settings: Settings,
+    work: Path,
+    command: str,
+    crossval_variants: Optional[List[str]] = None,
+    retrain_stock: bool = False,
+) -> Run:
     started = time.monotonic()
     run = Run(settings, command, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine(), _versions())
     questions = evaluation_set(settings.per_answer, settings.out_of_scope)
@@ -265,7 +315,7 @@ def measure(settings: Settings, work: Path, command: str, crossval_variants: Opt
     run.quality_heldout["tfidf"] = quality.score_local("(a) TF-IDF search", search.answer, heldout)
 
     run.notes.append(spacy_check.note(spacy_check.compare()))
-    stock_models = _stock_models(work, settings, run)
+    stock_models = _stock_models(work, settings, run, retrain_stock)
     our_model = _our_model(work, settings, run)
     if not settings.quick:
         log("cross-validation of the model variants on data/nlu.yml (cached by data and pipeline)")
@@ -408,6 +458,11 @@ def main(argv=None) -> int:
         help="comma-separated variants of bench.crossval to cross-validate (default: all); the report names the others",
     )
     parser.add_argument(
+        "--retrain-stock",
+        action="store_true",
+        help="train the stock projects even when models/bench/ holds one of the same generated project",
+    )
+    parser.add_argument(
         "--profile-only",
         action="store_true",
         help="our bot alone: latency at 1 conversation and py-spy under load, printed as Markdown",
@@ -449,7 +504,7 @@ def main(argv=None) -> int:
     log(f"{'quick' if args.quick else 'full'} mode; work folder {work}")
     try:
         names = crossval.resolve(args.crossval_variants) if args.crossval_variants else None
-        run = measure(settings, work, command, names)
+        run = measure(settings, work, command, names, args.retrain_stock)
     except BaseException:
         log(f"failed: logs kept in {work}")
         raise

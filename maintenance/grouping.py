@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -40,19 +41,37 @@ NOISE = "noise"
 VERDICT_LABELS = {NEAR_MISS: "formulation proche", NEW_TOPIC: "nouveau sujet", NOISE: "bruit"}
 
 # Two questions (or groups) join when their mean similarity reaches this; the similarity is half
-# character n-grams, half closeness to the same FAQ answers (see `Grouper.similarities`). Chosen on
-# the held-out questions (tests/data/heldout.yml, see docs/maintenance.md).
-GROUP_MIN_SIMILARITY = 0.35
+# character n-grams, half closeness to the same FAQ answers (see `Grouper.similarities`). Chosen by
+# cross-validation on data/nlu.yml (bench/grouping.py, figures in bench/GROUPING.md).
+GROUP_MIN_SIMILARITY = 0.25
 LEXICAL_WEIGHT = 0.5
 PROFILE_POWER = 4
 PROFILE_GATE = (0.4, 0.6)  # the closeness profile counts from 0.4 (not at all) to 0.6 (fully)
-# Near miss: the NLU proposed the answer (mean score at least this)...
-NEAR_MISS_MIN_NLU = 0.10
-# ...and the questions read like that answer's training examples (mean best cosine at least this),
-NEAR_MISS_MIN_TEXT = 0.40
-# or, whatever the NLU said, they read very much like them; in both cases, more than like the
-# out_of_scope examples (questions the maintainers already said the FAQ does not answer).
-NEAR_MISS_STRONG_TEXT = 0.55
+
+
+@dataclass(frozen=True)
+class NearMissRule:
+    """When a group is a new wording of an answer: the NLU proposed the answer (mean score at least
+    `min_nlu`) and the questions read like its training examples (mean best cosine at least
+    `min_text`), or, whatever the NLU said, they read very much like them (`strong_text`; infinite:
+    never); in both cases more than like the out_of_scope examples (questions the maintainers
+    already said the FAQ does not answer). Chosen by cross-validation on data/nlu.yml
+    (bench/grouping.py): with the NLU's word required, fewer proposals are wrong."""
+
+    min_nlu: float = 0.50
+    min_text: float = 0.20
+    strong_text: float = math.inf
+
+    def proposes(self, closeness: "Closeness", out_of_scope: float) -> bool:
+        return closeness.text > out_of_scope and (
+            (closeness.nlu >= self.min_nlu and closeness.text >= self.min_text) or closeness.text >= self.strong_text
+        )
+
+
+NEAR_MISS_RULE = NearMissRule()
+# Text closeness from which a group is said to read like known examples (the reason shown when it
+# reads like the out_of_scope examples at least as much as like any answer's).
+ALIKE_TEXT = 0.40
 CLOSEST = 3
 MAX_DISTINCT = 2000  # different questions grouped at once (memory grows as the square)
 
@@ -215,10 +234,12 @@ class Grouper:
         examples: Mapping[str, Sequence[str]],
         answers: Sequence[AnswerText],
         min_similarity: float = GROUP_MIN_SIMILARITY,
+        rule: NearMissRule = NEAR_MISS_RULE,
     ):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.min_similarity = min_similarity
+        self.rule = rule
         self.left_out = 0
         self.answers = {a.id: a for a in answers}
         faq_texts: Dict[str, List[str]] = {a.id: list(examples.get(FAQ_PREFIX + a.id, ())) + [a.title] for a in answers}
@@ -407,6 +428,36 @@ class Grouper:
             first_seen=min(times) if times else None,
             last_seen=max(times) if times else None,
         )
+        closest, out_of_scope = self.closeness(spellings, counts, rows)
+        group.closest = closest[:CLOSEST]
+
+        noise = self.noise_reason(spellings, counts)
+        if noise:
+            group.verdict, group.reason = NOISE, noise
+            return group
+        best = self.near_miss(closest, out_of_scope, spellings)
+        if best is not None:
+            group.verdict, group.answer_id = NEAR_MISS, best.answer_id
+            group.reason = f"proche de « {self.answers[best.answer_id].title} »"
+        elif closest and out_of_scope >= max(c.text for c in closest) >= ALIKE_TEXT:
+            group.reason = "ressemble aux exemples hors sujet déjà connus"
+        else:
+            group.reason = "aucune réponse proche"
+        return group
+
+    def noise_reason(self, spellings: Sequence[str], counts: Sequence[int]) -> Optional[str]:
+        """Why the questions are noise (most of them are not about the sector), or None."""
+        size = sum(counts)
+        sector = sum(count for p, count in zip(self.sector_probability(spellings), counts) if p >= 0.5)
+        if sector * 2 >= size:
+            return None
+        gibberish = sum(count for spelling, count in zip(spellings, counts) if self.is_gibberish(spelling))
+        return "charabia" if gibberish * 2 >= size else "hors du domaine (salutation, bavardage…)"
+
+    def closeness(
+        self, spellings: Sequence[str], counts: Sequence[int], rows: Sequence[Question]
+    ) -> Tuple[List[Closeness], float]:
+        """How close the questions are to each answer (closest first) and to the out_of_scope examples."""
         nlu: Dict[str, float] = collections.defaultdict(float)
         for q in rows:
             for aid, score in q.candidates:
@@ -416,32 +467,25 @@ class Grouper:
             Closeness(aid, round(nlu.get(aid, 0.0), 3), round(text.get(aid, 0.0), 3)) for aid in set(text) | set(nlu)
         ]
         closest.sort(key=lambda c: (-c.score, -c.text, c.answer_id))
-        group.closest = closest[:CLOSEST]
+        return closest, self.out_of_scope_closeness(spellings, counts)
 
-        sector = sum(count for p, (_, count) in zip(self.sector_probability(spellings), group.questions) if p >= 0.5)
-        if sector * 2 < group.size:
-            gibberish = sum(count for spelling, count in group.questions if self.is_gibberish(spelling))
-            group.verdict = NOISE
-            group.reason = "charabia" if gibberish * 2 >= group.size else "hors du domaine (salutation, bavardage…)"
-            return group
-        out_of_scope = self.out_of_scope_closeness(spellings, counts)
+    def near_miss(
+        self,
+        closest: Sequence[Closeness],
+        out_of_scope: float,
+        spellings: Sequence[str],
+        rule: Optional[NearMissRule] = None,
+    ) -> Optional[Closeness]:
+        """The answer whose new wordings the questions are, if any (`rule`: default the grouper's)."""
+        rule = rule or self.rule
         proposed = [
             c
             for c in closest
             if c.answer_id in self.answers
-            and c.text > out_of_scope
+            and rule.proposes(c, out_of_scope)
             and not self.foreign_terms(c.answer_id, spellings)
-            and ((c.nlu >= NEAR_MISS_MIN_NLU and c.text >= NEAR_MISS_MIN_TEXT) or c.text >= NEAR_MISS_STRONG_TEXT)
         ]
-        if proposed:
-            best = max(proposed, key=lambda c: (c.nlu + c.text, c.text))
-            group.verdict, group.answer_id = NEAR_MISS, best.answer_id
-            group.reason = f"proche de « {self.answers[best.answer_id].title} »"
-        elif closest and out_of_scope >= max(c.text for c in closest) >= NEAR_MISS_MIN_TEXT:
-            group.reason = "ressemble aux exemples hors sujet déjà connus"
-        else:
-            group.reason = "aucune réponse proche"
-        return group
+        return max(proposed, key=lambda c: (c.nlu + c.text, c.text)) if proposed else None
 
 
 _VOWELS = set("aeiouy")

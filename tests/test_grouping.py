@@ -23,18 +23,19 @@ HDS = [
         T,
     ),
 ]
-# A near miss: the right answer (the cost of a certification) came second behind another QHN answer.
+# A near miss: the NLU put the right answer (the cost of a certification) first, clearly but not
+# surely enough to answer straight away.
 NEAR = [
     Question(
         "la certification QHN coûte combien ?",
         "suggest",
-        (("qhn_iso_9001_13485", 0.38), ("qhn_cout_certification", 0.31), ("qhn_processus_tiers", 0.12)),
+        (("qhn_cout_certification", 0.58), ("qhn_iso_9001_13485", 0.21), ("qhn_processus_tiers", 0.08)),
         T,
     ),
     Question(
         "quel budget prévoir pour être certifié QHN",
         "suggest",
-        (("qhn_processus_tiers", 0.34), ("qhn_cout_certification", 0.29)),
+        (("qhn_cout_certification", 0.52), ("qhn_processus_tiers", 0.24)),
         T,
     ),
 ]
@@ -69,15 +70,23 @@ def test_three_paraphrases_form_one_new_topic_group(grouper):
     assert [g.verdict for g in groups].index(NOISE) > groups.index(_group_of(groups, NEAR[0].text))
 
 
-def test_near_miss_when_the_right_answer_was_second(grouper):
+def test_near_miss_when_the_nlu_proposed_the_answer(grouper):
     groups = grouper.group(HDS + NEAR + GIBBERISH + CHATTER)
     near = _group_of(groups, NEAR[0].text)
     assert sorted(near.keys) == sorted(grouping.normalise(q.text) for q in NEAR)
     assert (near.verdict, near.answer_id, near.suggested) == (NEAR_MISS, "qhn_cout_certification", 2)
     assert near.closest[0].answer_id == "qhn_cout_certification"
-    assert near.closest[0].nlu == pytest.approx((0.31 + 0.29) / 2, abs=1e-3)
-    # the NLU's first choices are not taken as the answer
-    assert near.answer_id not in ("qhn_iso_9001_13485", "qhn_processus_tiers")
+    assert near.closest[0].nlu == pytest.approx((0.58 + 0.52) / 2, abs=1e-3)
+
+
+def test_no_near_miss_without_the_nlu_word_however_alike_the_text(grouper):
+    # The same questions, the right answer only second and weak: the text alone proposes no answer
+    # (bench/grouping.py: text-only proposals were wrong too often in cross-validation).
+    weak = [Question(q.text, q.kind, (("qhn_iso_9001_13485", 0.38), ("qhn_cout_certification", 0.31)), T) for q in NEAR]
+    (group,) = grouper.group(weak)
+    assert group.closest[0].answer_id == "qhn_cout_certification"
+    assert (group.verdict, group.answer_id) == (NEW_TOPIC, None)
+    assert grouper.rule.min_nlu > 0.38
 
 
 def test_gibberish_and_chatter_are_noise_never_a_topic(grouper):

@@ -96,7 +96,7 @@ def test_report_command_groups_history_and_weekly_chart(db_url, tmp_path, capsys
     assert page.count('src="data:image/png;base64,') == 3  # the bar charts; the weekly ones are inline SVG
     # groups with their examples and closest answers
     assert "nous voulons être certifiés HDS comme hébergeur, par où commencer ?" in page
-    assert "formulation proche" in page and "NLU 0.30, texte" in page
+    assert "formulation proche" in page and "NLU 0.55, texte" in page
     # review history, newest first, user text escaped
     history_part = page[page.index("Historique des revues") :]
     assert history_part.index("11/11/2026 09:30") < history_part.index("10/11/2026 09:30")
