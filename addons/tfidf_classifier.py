@@ -3,7 +3,8 @@
 Vendors type without accents, with typos and acronyms. Characters n-grams (2 to 5, within words) of
 the text folded as `bot.normalise.fold` folds it (no case, no accents, no punctuation) match "segur"
 with "Ségur" and "referencment" with "référencement"; the words are spaCy's tokens, folded the same
-way. TF-IDF with a sublinear term frequency weighs the rare, telling words; a weakly regularised
+way, alone and in pairs ("combien coute", "est obligatoire", "mon espace": what a question asks
+says itself in two words more than in one). TF-IDF with a sublinear term frequency weighs the rare, telling words; a weakly regularised
 logistic regression, one intent against the rest (liblinear), each intent's examples weighed as
 many as the others', gives the confidences `bot.matching`'s answer model weighs. One against the
 rest ranks as well as one multinomial model in cross-validation and trains several times faster,
@@ -95,6 +96,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         return {
             "min_ngram": 2,  # characters, within words
             "max_ngram": 5,
+            "max_word_ngram": 2,  # words alone and in pairs
             "C": 100.0,  # the regression's inverse regularisation
             "solver": "liblinear",  # one intent against the rest...
             "multi_class": "ovr",  # ...their probabilities rescaled to sum to 1 (predict_proba)
@@ -131,7 +133,13 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         ngrams = (self.config["min_ngram"], self.config["max_ngram"])
         return (
             TfidfVectorizer(analyzer="char_wb", ngram_range=ngrams, sublinear_tf=True, vocabulary=vocabulary(chars)),
-            TfidfVectorizer(analyzer="word", token_pattern=r"[^ ]+", sublinear_tf=True, vocabulary=vocabulary(words)),
+            TfidfVectorizer(
+                analyzer="word",
+                token_pattern=r"[^ ]+",
+                ngram_range=(1, self.config["max_word_ngram"]),
+                sublinear_tf=True,
+                vocabulary=vocabulary(words),
+            ),
         )
 
     def _regression(self, **settings) -> LogisticRegression:

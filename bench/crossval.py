@@ -114,6 +114,7 @@ def variants() -> Dict[str, dict]:
     return {
         "tfidf_linear": _with_classifier(tfidf),
         "tfidf_multinomial": _with_classifier(multinomial),
+        "tfidf_single_words": _with_classifier({**tfidf, "max_word_ngram": 1}),
         "diet": _with_classifier(dict(DIET)),
         "default_diet": _with_classifier(default_diet),
         "linear": _with_classifier(linear),
@@ -139,9 +140,10 @@ def describe(name: str, config: dict) -> str:
     classifier = next(c for c in config["pipeline"] if c["name"] in CLASSIFIERS)
     if classifier["name"] == TFIDF:
         how = "one multinomial" if classifier.get("multi_class") == "multinomial" else "one intent against the rest"
+        words = "words and word pairs" if classifier.get("max_word_ngram", 2) >= 2 else "words"
         return (
             f"logistic regression ({how}, C {classifier.get('C', 100)}, class-balanced) on TF-IDF character "
-            "2-5-grams and words of the folded text (addons/tfidf_classifier.py)"
+            f"2-5-grams and {words} of the folded text (addons/tfidf_classifier.py)"
         )
     if classifier["name"] == "DIETClassifier":
         return (
@@ -228,9 +230,13 @@ class FoldResult:
 
 
 def _key(config: dict, train: str, test: Sequence[str]) -> str:
+    """The cache key of a fold: the pipeline, the data, and our classifier's code when it is in the
+    pipeline (its defaults and features live there, not in the config)."""
     digest = hashlib.sha256()
     for part in (json.dumps(config, sort_keys=True), train, "\n".join(test)):
         digest.update(part.encode("utf-8"))
+    if any(c.get("name") == TFIDF for c in config.get("pipeline", [])):
+        digest.update((ROOT / "addons" / "tfidf_classifier.py").read_bytes())
     return digest.hexdigest()[:20]
 
 

@@ -134,3 +134,26 @@ def _labelled(texts, intent):
     for message in messages:
         message.set("intent", intent)
     return messages
+
+
+def test_word_pairs_tell_apart_questions_of_the_same_words(tmp_path):
+    # The same words in another order ask another thing: only word pairs see it (characters n-grams
+    # stay within words, single words are the same).
+    examples = {
+        "ask_obligation": ["est ce obligatoire", "ce est obligatoire", "est ce obligatoire svp"],
+        "ask_definition": ["ce est quoi", "est ce quoi", "ce est quoi svp"],
+        "ask_statement": ["ce obligatoire est", "quoi ce est", "obligatoire ce est svp"],
+    }
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), node_name="tfidf")
+    data = TrainingData([m for intent, texts in examples.items() for m in _labelled(texts, intent)])
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(data)
+    pairs_rank = {}
+    for n in (1, 2):
+        config = {**TfidfIntentClassifier.get_default_config(), "max_word_ngram": n, "n_jobs": 1}
+        component = TfidfIntentClassifier.create(config, storage, Resource(f"words{n}"), context)
+        component.train(data)
+        [pairs_rank[n]] = _rankings(component, ["obligatoire ce est"])
+    assert TfidfIntentClassifier.get_default_config()["max_word_ngram"] == 2
+    assert pairs_rank[2][0][0] == "ask_statement" and pairs_rank[2][0][1] > 0.5
+    assert pairs_rank[1][0][1] < pairs_rank[2][0][1]
