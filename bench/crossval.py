@@ -76,14 +76,14 @@ def _config() -> dict:
     return yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
 
 
-def _component(name: str) -> Optional[dict]:
-    return next((dict(c) for c in _config()["pipeline"] if c["name"] == name), None)
+def _component(config: dict, name: str) -> Optional[dict]:
+    return next((dict(c) for c in config["pipeline"] if c["name"] == name), None)
 
 
-def _with_classifier(classifier: dict) -> dict:
-    """config.yml with its intent classifier replaced by `classifier`; Rasa's own classifiers get the
+def _with_classifier(config: dict, classifier: dict) -> dict:
+    """`config` with its intent classifier replaced by `classifier`; Rasa's own classifiers get the
     sparse features they need, after the tokenizer."""
-    config = _config()
+    config = copy.deepcopy(config)
     pipeline = []
     for component in config["pipeline"]:
         if component["name"] in CLASSIFIERS:
@@ -106,21 +106,22 @@ def deployed() -> str:
 
 def variants() -> Dict[str, dict]:
     """name -> Rasa config (pipeline and policies) of each single model compared."""
-    tfidf = _component(TFIDF) or {"name": TFIDF}
+    config = _config()
+    tfidf = _component(config, TFIDF) or {"name": TFIDF}
     tfidf.pop("ranking_length", None)
     default_diet = {**DIET, "epochs": 100, "number_of_transformer_layers": 2, "transformer_size": 256}
     linear = {"name": "LogisticRegressionClassifier", "max_iter": 100}
     multinomial = {**tfidf, "solver": "lbfgs", "multi_class": "multinomial"}
     return {
-        "tfidf_linear": _with_classifier(tfidf),
-        "tfidf_multinomial": _with_classifier(multinomial),
-        "tfidf_single_words": _with_classifier({**tfidf, "max_word_ngram": 1}),
-        "diet": _with_classifier(dict(DIET)),
-        "default_diet": _with_classifier(default_diet),
-        "linear": _with_classifier(linear),
+        "tfidf_linear": _with_classifier(config, tfidf),
+        "tfidf_multinomial": _with_classifier(config, multinomial),
+        "tfidf_single_words": _with_classifier(config, {**tfidf, "max_word_ngram": 1}),
+        "diet": _with_classifier(config, dict(DIET)),
+        "default_diet": _with_classifier(config, default_diet),
+        "linear": _with_classifier(config, linear),
         # other features, tried on the faster classifier (the same ones would feed DIET)
-        "linear_word_bigrams": _with_features(_with_classifier(linear), "word", max_ngram=2),
-        "linear_char_1_5": _with_features(_with_classifier(linear), "char_wb", min_ngram=1),
+        "linear_word_bigrams": _with_features(_with_classifier(config, linear), "word", max_ngram=2),
+        "linear_char_1_5": _with_features(_with_classifier(config, linear), "char_wb", min_ngram=1),
     }
 
 
@@ -616,13 +617,14 @@ def main(argv=None) -> int:
 def summarise(predictions: Dict[str, Predictions], write: bool = False) -> dict:
     """The figures of each variant (JSON-ready); with `write`, config.yml's classifier's answer model
     is stored first, and the bot's figures are those of the new model."""
-    from bot.matching import default_answer_model
+    from bot.matching import answer_model_record, default_answer_model
 
     configs = variants()
     first = next(iter(predictions.values()))
     models = {name: fit_answer_model(p) for name, p in predictions.items()}
     if write and models.get(deployed()):
         log(f"answer model written to {write_answer_model(models[deployed()])}")
+        answer_model_record.cache_clear()
         default_answer_model.cache_clear()
     current = default_answer_model()
     out = {

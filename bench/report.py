@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Dict, List, Optional, Tuple
 
@@ -703,9 +702,7 @@ def _crossval_section(run) -> List[str]:
             "their last figures are in this file's history.",
             "",
         ]
-    fitted_on = (json.loads(matching.ANSWER_MODEL_FILE.read_text(encoding="utf-8")).get("fitted_on") or {}).get(
-        "data_sha256"
-    )
+    fitted_on = (matching.answer_model_record().get("fitted_on") or {}).get("data_sha256")
     if fitted_on != cv["data_sha256"]:
         lines += [
             f"**The bot's answer model was fitted on other data ({fitted_on}) than today's ({cv['data_sha256']}):** "

@@ -96,9 +96,16 @@ class AnswerModel:
 
 
 @functools.lru_cache(maxsize=1)
+def answer_model_record() -> dict:
+    """bot/data/answer_model.json as written by `python -m bench.crossval --write`: the model and what
+    it was fitted on."""
+    return json.loads(ANSWER_MODEL_FILE.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
 def default_answer_model() -> AnswerModel:
-    """bot/data/answer_model.json, written by `python -m bench.crossval --write`."""
-    return AnswerModel.from_json(json.loads(ANSWER_MODEL_FILE.read_text(encoding="utf-8")))
+    """The answer model of bot/data/answer_model.json."""
+    return AnswerModel.from_json(answer_model_record())
 
 
 def signals(
