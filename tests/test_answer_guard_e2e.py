@@ -46,6 +46,7 @@ def test_a_dmn_question_worded_like_the_qhn_answer_is_asked_back_with_the_dmn_an
         "Le référencement Ségur est-il obligatoire pour vendre notre DPI ?",
         "Combien coûte la certification DMN ?",
         "Quel est le délai d'instruction d'une demande de référencement dans Mon espace santé ?",
+        "mot de passe oublié sur Convergence, comment le réinitialiser ?",
     ],
 )
 def test_in_domain_questions_no_answer_covers_get_no_faq_answer(bot_url, question):
