@@ -73,7 +73,7 @@ lint: $(VENV)/.installed  ## fix what ruff can (imports, format); `make test` ch
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: setup $(MODEL)  ## benchmarks, one run (~2 h when the data changed: three stock Rasa trainings, kept in models/bench/; ~45 min after): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md; cluster mode -> bench/CLUSTER.md; the maintainers' grouping -> bench/GROUPING.md
+bench: setup $(MODEL)  ## benchmarks, one run (~2 h when the data changed: three stock Rasa trainings, kept in models/bench/; ~30 min after): answer quality vs baselines, latency, throughput, footprint -> bench/RESULTS.md; cluster mode -> bench/CLUSTER.md; the maintainers' grouping -> bench/GROUPING.md
 	$(PY) -m maintenance.sync
 	$(PY) -m bench.run --cluster
 	$(PY) -m bench.grouping
