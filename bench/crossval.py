@@ -237,8 +237,13 @@ def _key(config: dict, train: str, test: Sequence[str]) -> str:
     for part in (json.dumps(config, sort_keys=True), train, "\n".join(test)):
         digest.update(part.encode("utf-8"))
     if any(c.get("name") == TFIDF for c in config.get("pipeline", [])):
-        digest.update((ROOT / "addons" / "tfidf_classifier.py").read_bytes())
+        digest.update(_classifier_code())
     return digest.hexdigest()[:20]
+
+
+@functools.lru_cache(maxsize=1)
+def _classifier_code() -> bytes:
+    return (ROOT / "addons" / "tfidf_classifier.py").read_bytes()
 
 
 def run_fold(config: dict, train: Sequence[Example], test: Sequence[Example], workdir: Path) -> FoldResult:

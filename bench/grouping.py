@@ -196,13 +196,12 @@ def _f(precision: float, recall: float) -> float:
 
 def pairs(grouper: Grouper, questions: Sequence[Tuple[str, Optional[str]]], similarity: float) -> Pairs:
     """How `questions` (text, answer or None) group at `similarity`."""
-    grouper.min_similarity = similarity
     labels = {grouping.normalise(text): expected for text, expected in questions}
     keys = sorted(k for k in labels if k)
     tally = Pairs()
     answers = [labels[k] for k in keys if labels[k] is not None]
     tally.to_find = sum(n * (n - 1) // 2 for n in (answers.count(a) for a in set(answers)))
-    for members in grouper.clusters(keys):
+    for members in grouper.clusters(keys, similarity):
         tally.groups += 1
         for i, j in itertools.combinations(members, 2):
             a, b = labels[keys[i]], labels[keys[j]]

@@ -146,17 +146,18 @@ def _stock_models(work: Path, settings: Settings, run: Run, retrain: bool = Fals
     for seed in stock.SEEDS:
         folder = work / f"stock-{seed}"
         fingerprint = stock.write_project(folder, settings.quick, seed)
-        trained = None if retrain else _cached_stock(seed, fingerprint)
-        if trained is None:
+        cached = None if retrain else _cached_stock(seed, fingerprint)
+        if cached is None:
             log(f"training the stock Rasa project (b), seed {seed}")
             trained = train(
                 folder, [], folder / "models", "stock", work / f"cache-stock-{seed}", work / f"train-stock-{seed}.log"
             )
             _keep_stock(seed, fingerprint, trained)
         else:
+            trained, trained_on = cached
             run.notes.append(
                 f"Stock model of seed {seed} reused from {trained.model.relative_to(ROOT)}: trained from the same "
-                f"generated project (fingerprint {fingerprint}) on {_trained_on(trained.model)}; its training "
+                f"generated project (fingerprint {fingerprint}) on {trained_on}; its training "
                 "figures are that training's."
             )
         run.training.setdefault("stock", trained)
@@ -170,13 +171,14 @@ def _stock_path(seed: int, fingerprint: str) -> Path:
     return STOCK_CACHE / f"stock-seed{seed}-{fingerprint}.tar.gz"
 
 
-def _cached_stock(seed: int, fingerprint: str) -> Optional[Training]:
+def _cached_stock(seed: int, fingerprint: str) -> Optional[Tuple[Training, str]]:
+    """The seed's kept model of this project and its training figures, with when it was trained."""
     model = _stock_path(seed, fingerprint)
     record = model.with_suffix("").with_suffix(".json")
     if not (model.exists() and record.exists()):
         return None
     figures = json.loads(record.read_text(encoding="utf-8"))
-    return Training(model, float(figures["seconds"]), float(figures["peak_rss_mb"]))
+    return Training(model, float(figures["seconds"]), float(figures["peak_rss_mb"])), figures["trained"]
 
 
 def _keep_stock(seed: int, fingerprint: str, trained: Training) -> None:
@@ -192,10 +194,6 @@ def _keep_stock(seed: int, fingerprint: str, trained: Training) -> None:
         "trained": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
     model.with_suffix("").with_suffix(".json").write_text(json.dumps(record), encoding="utf-8")
-
-
-def _trained_on(model: Path) -> str:
-    return json.loads(model.with_suffix("").with_suffix(".json").read_text(encoding="utf-8"))["trained"]
 
 
 def _our_model(work: Path, settings: Settings, run: Run) -> Path:

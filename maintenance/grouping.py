@@ -369,8 +369,9 @@ class Grouper:
         gate = np.clip((np.minimum.outer(best, best) - low) / (high - low), 0.0, 1.0)
         return (1.0 - gate) * lexical + gate * (LEXICAL_WEIGHT * lexical + (1.0 - LEXICAL_WEIGHT) * alike)
 
-    def clusters(self, keys: Sequence[str]) -> List[List[int]]:
-        """Average-linkage clusters of the normalised questions (see `similarities`)."""
+    def clusters(self, keys: Sequence[str], min_similarity: Optional[float] = None) -> List[List[int]]:
+        """Average-linkage clusters of the normalised questions (see `similarities`), joined down to
+        `min_similarity` (default: the grouper's)."""
         if len(keys) == 1:
             return [[0]]
         from scipy.cluster.hierarchy import fcluster, linkage
@@ -379,7 +380,9 @@ class Grouper:
         distances = np.clip(1.0 - self.similarities(keys), 0.0, 2.0)
         np.fill_diagonal(distances, 0.0)
         labels = fcluster(
-            linkage(squareform(distances, checks=False), "average"), t=1.0 - self.min_similarity, criterion="distance"
+            linkage(squareform(distances, checks=False), "average"),
+            t=1.0 - (self.min_similarity if min_similarity is None else min_similarity),
+            criterion="distance",
         )
         found: Dict[int, List[int]] = collections.defaultdict(list)
         for index, label in enumerate(labels):

@@ -13,7 +13,7 @@ def test_a_stock_model_is_reused_only_for_the_same_project(tmp_path, monkeypatch
     trained.write_bytes(b"model one")
     assert run._cached_stock(1, "aaaa") is None
     run._keep_stock(1, "aaaa", Training(trained, 1432.5, 2100.0))
-    cached = run._cached_stock(1, "aaaa")
+    cached, _ = run._cached_stock(1, "aaaa")
     assert (cached.seconds, cached.peak_rss_mb, cached.model.read_bytes()) == (1432.5, 2100.0, b"model one")
     assert run._cached_stock(1, "bbbb") is None and run._cached_stock(2, "aaaa") is None
     # a new project for the seed replaces the old one; other seeds keep theirs
@@ -21,8 +21,8 @@ def test_a_stock_model_is_reused_only_for_the_same_project(tmp_path, monkeypatch
     trained.write_bytes(b"model two")
     run._keep_stock(1, "bbbb", Training(trained, 1600.0, 2200.0))
     assert run._cached_stock(1, "aaaa") is None
-    assert run._cached_stock(1, "bbbb").model.read_bytes() == b"model two"
-    assert run._cached_stock(2, "aaaa").seconds == 1500.0
+    assert run._cached_stock(1, "bbbb")[0].model.read_bytes() == b"model two"
+    assert run._cached_stock(2, "aaaa")[0].seconds == 1500.0
     assert sorted(p.name for p in Path(tmp_path / "cache").iterdir()) == [
         "stock-seed1-bbbb.json",
         "stock-seed1-bbbb.tar.gz",
