@@ -100,6 +100,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             "C": 100.0,  # the regression's inverse regularisation
             "solver": "liblinear",  # one intent against the rest...
             "multi_class": "ovr",  # ...their probabilities rescaled to sum to 1 (predict_proba)
+            "dual": True,  # liblinear solves the same problem in its dual: faster with more features than examples
             "max_iter": 1000,
             "random_state": 42,
             "n_jobs": -1,  # processes fitting the intents (one against the rest): -1, one per CPU
@@ -144,8 +145,9 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
 
     def _regression(self, **settings) -> LogisticRegression:
         c = self.config
+        dual = c["dual"] and c["solver"] == "liblinear"  # only liblinear has the dual
         return LogisticRegression(
-            C=c["C"], solver=c["solver"], multi_class=c["multi_class"], class_weight="balanced", **settings
+            C=c["C"], solver=c["solver"], multi_class=c["multi_class"], dual=dual, class_weight="balanced", **settings
         )
 
     def _fit(self, features, intents: List[str]) -> LogisticRegression:
