@@ -489,18 +489,22 @@ def _fit(rows: Sequence[Case]):
     return tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0])
 
 
-def held_out_probabilities(rows: Sequence[Case]) -> List[float]:
-    """Each case's probability under a model fitted on the other folds' cases."""
+def fold_models(rows: Sequence[Case], threshold: float = 1.0) -> Dict[int, object]:
+    """Per fold, the answer model (bot.matching.AnswerModel) fitted on the other folds' cases only: what
+    decides a held-out example without having seen it."""
     from bot.matching import AnswerModel
 
-    probabilities = [0.0] * len(rows)
+    models = {}
     for fold in sorted({c.example.fold for c in rows}):
         weights, bias = _fit([c for c in rows if c.example.fold != fold])
-        model = AnswerModel(weights, bias, 1.0)
-        for i, c in enumerate(rows):
-            if c.example.fold == fold and c.signals is not None:
-                probabilities[i] = model.probability(c.signals)
-    return probabilities
+        models[fold] = AnswerModel(weights, bias, threshold)
+    return models
+
+
+def held_out_probabilities(rows: Sequence[Case]) -> List[float]:
+    """Each case's probability under a model fitted on the other folds' cases."""
+    models = fold_models(rows)
+    return [models[c.example.fold].probability(c.signals) if c.signals is not None else 0.0 for c in rows]
 
 
 def tally_at(rows: Sequence[Case], probabilities: Sequence[float], threshold: float, keep=None) -> Tally:
@@ -509,6 +513,11 @@ def tally_at(rows: Sequence[Case], probabilities: Sequence[float], threshold: fl
         if keep is None or keep[i]:
             tally.add(c.example, c.expected, c.given_if_sure if c.signals is not None and p >= threshold else None)
     return tally
+
+
+def threshold_curve(rows: Sequence[Case], probabilities: Sequence[float]) -> List[Tuple[float, Dict[str, float]]]:
+    """The figures at each threshold of THRESHOLD_GRID."""
+    return [(t, tally_at(rows, probabilities, t).figures()) for t in THRESHOLD_GRID]
 
 
 def _admissible(figures: Dict[str, float]) -> bool:
@@ -539,7 +548,7 @@ def fit_answer_model(predictions: Predictions) -> Optional[Fitted]:
 
     rows = cases(predictions)
     probabilities = held_out_probabilities(rows)
-    curve = [(t, tally_at(rows, probabilities, t).figures()) for t in THRESHOLD_GRID]
+    curve = threshold_curve(rows, probabilities)
     chosen = choose(curve)
     if chosen is None:
         return None

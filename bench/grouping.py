@@ -6,7 +6,8 @@ data/nlu.yml, then judged on the tests' held-out set.
 Cross-validation, on the folds of bench/crossval.py: for each fold, a grouper learns from the other
 folds' examples; the fold's examples that would reach the maintainers' report are the questions: the
 FAQ examples the bot does not answer straight away (replayed on the deployed classifier's held-out
-rankings, with their three FAQ candidates as the bot stores them) and the out_of_scope examples.
+rankings, each fold decided by an answer model fitted on the other folds, with their three FAQ
+candidates as the bot stores them) and the out_of_scope examples.
 - Near-miss rule (`NearMissRule`): each question judged alone, on a grid of the three thresholds. A
   proposal is right when it names the question's own answer; an out_of_scope question proposed as an
   answer's wording is a wrong proposal. Chosen: the best F0.5 of the proposals' precision and of
@@ -69,19 +70,24 @@ def _judged(grouper: Grouper, question: Question, expected: Optional[str]) -> Ju
 
 def reported_questions(predictions: crossval.Predictions) -> Dict[int, List[Tuple[Question, Optional[str]]]]:
     """Per fold, the held-out examples that reach the report (not answered straight away), with the
-    candidates the bot stores, and their answer (None: out of scope)."""
+    candidates the bot stores, and their answer (None: out of scope). Each fold is decided by an answer
+    model fitted on the other folds' rankings (the bot's own was fitted on every fold's), at the
+    threshold cross-validation chooses."""
     from bot import matching
     from bot.knowledge import default_kb
 
     kb = default_kb()
     words = crossval.fold_wording(kb, tuple(predictions.examples))
+    rows = crossval.cases(predictions)
+    chosen = crossval.choose(crossval.threshold_curve(rows, crossval.held_out_probabilities(rows)))
+    models = crossval.fold_models(rows, chosen[0] if chosen else matching.default_answer_model().threshold)
     out: Dict[int, List[Tuple[Question, Optional[str]]]] = {}
     for example, ranking in zip(predictions.examples, predictions.rankings):
         expected = kb.answer_for_intent(example.intent)
         if expected is None and example.intent != grouping.OUT_OF_SCOPE:
             continue  # chit-chat and commands get their own replies
         ranked = [{"name": n, "confidence": c} for n, c in ranking]
-        decision = matching.decide(kb, ranked, example.text, None, words[example.fold])
+        decision = matching.decide(kb, ranked, example.text, None, words[example.fold], models[example.fold])
         if decision.kind == matching.DecisionKind.ANSWER:
             continue
         question = Question(example.text, decision.kind.value, decision.scores)

@@ -121,6 +121,13 @@ def test_the_threshold_is_chosen_on_held_out_probabilities():
     assert [p for c, p in zip(rows, probabilities) if c.example.fold != 0] != pytest.approx(
         [p for c, p in zip(rows, again) if c.example.fold != 0]
     )
+    # the same per-fold models decide the maintainers' grouping bench (bench/grouping.py)
+    models = crossval.fold_models(rows, 0.8)
+    assert sorted(models) == sorted({c.example.fold for c in rows})
+    assert {m.threshold for m in models.values()} == {0.8}
+    assert [models[c.example.fold].probability(c.signals) for c in rows if c.signals] == pytest.approx(
+        [p for c, p in zip(rows, probabilities) if c.signals]
+    )
 
 
 def test_the_rule_takes_the_most_right_answers_among_admissible_thresholds():
