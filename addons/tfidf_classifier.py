@@ -5,7 +5,8 @@ the text folded as `bot.normalise.fold` folds it (no case, no accents, no punctu
 with "Ségur" and "referencment" with "référencement"; the words are spaCy's tokens, folded the same
 way, alone and in pairs ("combien coute", "est obligatoire", "mon espace": what a question asks
 says itself in two words more than in one). TF-IDF with a sublinear term frequency weighs the rare, telling words; a weakly regularised
-logistic regression, one intent against the rest (liblinear), each intent's examples weighed as
+logistic regression, one intent against the rest (liblinear, solved in its dual: the data has more
+features than examples, and the dual reaches the same model sooner), each intent's examples weighed as
 many as the others', gives the confidences `bot.matching`'s answer model weighs. One against the
 rest ranks as well as one multinomial model in cross-validation and trains several times faster,
 the more so as the FAQ grows (bench/crossval.py, bench/growth.py).
