@@ -3,7 +3,9 @@
 Each question opens a fresh conversation (a new sender id); its first reply either contains the
 expected answer's text verbatim (right), contains another answer's text (wrong), or neither
 (asked back: "Vouliez-vous dire… ?", the guided tree, a request to rephrase, "no answer").
-An out-of-scope question is handled when the reply contains no FAQ answer at all.
+An out-of-scope question is handled when the reply contains no FAQ answer at all. Of the questions
+asked back, those whose own answer is the first one offered under "Vouliez-vous dire… ?" are one
+click from it (counted apart; they stay asked back).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
 from bench.common import Question
-from ops.rest_client import answers_shown, send, texts
+from ops.rest_client import answers_offered, answers_shown, send, texts
 
 
 @dataclass
@@ -22,6 +24,7 @@ class Outcome:
     question: Question
     shown: List[str]
     reply: str = ""
+    offered: List[str] = field(default_factory=list)  # answers offered under "Vouliez-vous dire… ?", in order
 
     @property
     def verdict(self) -> str:
@@ -30,6 +33,12 @@ class Outcome:
         if self.shown == [self.question.expected]:
             return "right"
         return "wrong" if self.shown else "asked back"
+
+    @property
+    def offered_first(self) -> bool:
+        """Asked back, with the question's own answer as the first suggestion."""
+        offered = getattr(self, "offered", [])  # runs pickled before suggestions were recorded
+        return self.verdict == "asked back" and offered[:1] == [self.question.expected]
 
 
 @dataclass
@@ -58,6 +67,7 @@ class Score:
             "wrong": self.share("wrong"),
             "asked_back": self.share("asked back"),
             "out_of_scope_handled": self.share("handled"),
+            "offered_first": sum(o.offered_first for o in self._in()) / len(self._in()) if self._in() else float("nan"),
             **self.counts,
         }
 
@@ -70,7 +80,7 @@ def score_rest(system: str, base_url: str, questions: Sequence[Question], worker
 
     def ask(question: Question) -> Outcome:
         replies = send(base_url, f"bench-quality-{uuid.uuid4().hex}", question.text)
-        return Outcome(question, answers_shown(replies), texts(replies))
+        return Outcome(question, answers_shown(replies), texts(replies), answers_offered(replies))
 
     with ThreadPoolExecutor(workers) as pool:
         return Score(system, list(pool.map(ask, questions)))

@@ -29,8 +29,9 @@ SYSTEMS = ("tfidf", "stock", "ours")
 def _quality_table(scores) -> List[str]:
     """The right / wrong / asked back / out-of-scope table, one row per system that was scored."""
     lines = [
-        "| system | right | wrong | asked back / no answer | out of scope without FAQ answer |",
-        "|---|---|---|---|---|",
+        "| system | right | wrong | asked back / no answer | asked back, its answer the first suggestion "
+        "| out of scope without FAQ answer |",
+        "|---|---|---|---|---|---|",
     ]
     for key in SYSTEMS:
         score = scores.get(key)
@@ -38,7 +39,7 @@ def _quality_table(scores) -> List[str]:
             f = score.figures()
             lines.append(
                 f"| {score.system} | {_pct(f['right'])} | {_pct(f['wrong'])} | {_pct(f['asked_back'])} | "
-                f"{_pct(f['out_of_scope_handled'])} |"
+                f"{_pct(f['offered_first'])} | {_pct(f['out_of_scope_handled'])} |"
             )
     return lines
 
@@ -136,7 +137,8 @@ def targets(run) -> List[Tuple[str, str, Optional[bool], str]]:
                 f"enough that the best FAQ candidate is right (probability ≥ {m.threshold:.2f}, fitted by "
                 f"cross-validation, section 2) and that candidate neither contradicts the products the question "
                 f"names nor misses what it asks about (bot/matching.py); otherwise it asks back with "
-                f"\"Vouliez-vous dire… ?\"." + held_note,
+                f"\"Vouliez-vous dire… ?\"; {sum(o.offered_first for o in asked)} of the {len(asked)} asked back "
+                f"had their own answer as the first suggestion, one click away." + held_note,
             )
         )
         rows.append(
@@ -458,7 +460,9 @@ def _quality_section(run) -> List[str]:
         "used for training nor to choose a threshold. Each question opens a fresh conversation; "
         "its first reply either contains the expected answer's text verbatim (right), contains another answer's text "
         "(wrong), or neither (asked back: \"Vouliez-vous dire… ?\", the guided questions, a request to rephrase, "
-        "no answer). An out-of-scope question is handled when the reply contains no FAQ answer.",
+        "no answer). An out-of-scope question is handled when the reply contains no FAQ answer. Of the asked back, "
+        "those whose own answer is the first button under \"Vouliez-vous dire… ?\" are counted apart (share of the "
+        "in-scope questions): the user is one click from the answer.",
         "",
     ]
     lines += _quality_table(run.quality)

@@ -106,6 +106,22 @@ def answers_shown(replies: List[dict]) -> List[str]:
     return [a.id for a in default_kb().answers if a.text in shown]
 
 
+def answers_offered(replies: List[dict]) -> List[str]:
+    """Ids of the FAQ answers offered under "Vouliez-vous dire… ?", in the order of their buttons (the
+    user is one click from each)."""
+    from bot import texts as bot_texts
+    from bot.knowledge import default_kb
+
+    by_title = {a.title: a.id for a in default_kb().answers}
+    return [
+        by_title[b.get("title")]
+        for r in replies
+        if r.get("text") == bot_texts.DID_YOU_MEAN
+        for b in r.get("buttons") or []
+        if b.get("title") in by_title
+    ]
+
+
 def first_reply(
     base_url: str,
     timeout: float,

@@ -11,7 +11,7 @@ import pytest
 from bot import store
 from bot import texts as bot_texts
 from bot.knowledge import default_kb
-from ops.rest_client import answers_shown, buttons, new_sender, send, texts
+from ops.rest_client import answers_offered, answers_shown, buttons, new_sender, send, texts
 
 KB = default_kb()
 
@@ -67,3 +67,18 @@ def test_a_message_naming_only_a_product_opens_the_tree_there(bot_url):
     titles = {b["title"] for b in buttons(replies)}
     qhn = {a.title for a in KB.answers if "qhn" in a.values("produit")}
     assert qhn <= titles and not {a.title for a in KB.answers if "dmn" in a.values("produit")} & titles
+
+
+def test_the_answers_offered_are_read_from_the_did_you_mean_buttons_in_order(bot_url):
+    # what bench/quality.py counts as "one click from the answer"
+    question = (
+        "Notre DMN s'appuie sur des sous-traitants extérieurs à notre organisation : "
+        "restons-nous responsables de la conformité de nos processus ?"
+    )
+    replies = send(bot_url, new_sender(), question)
+    offered = answers_offered(replies)
+    assert offered and offered[0] == "dmn_mandat_composants_tiers"
+    titles = [b["title"] for b in replies[0]["buttons"]]
+    assert titles == [KB.answer(a).title for a in offered] + [bot_texts.NONE_OF_THESE_LABEL, bot_texts.BROWSE_LABEL]
+    answered = send(bot_url, new_sender(), "Quel est le coût de la certification QHN ?")
+    assert answers_shown(answered) == ["qhn_cout_certification"] and answers_offered(answered) == []
