@@ -5,8 +5,7 @@ the text folded as `bot.normalise.fold` folds it (no case, no accents, no punctu
 with "Ségur" and "referencment" with "référencement"; the words are spaCy's tokens, folded the same
 way, alone and in pairs ("combien coute", "est obligatoire", "mon espace": what a question asks
 says itself in two words more than in one). TF-IDF with a sublinear term frequency weighs the rare, telling words; a weakly regularised
-logistic regression, one intent against the rest (liblinear, solved in its dual: the data has more
-features than examples, and the dual reaches the same model sooner), each intent's examples weighed as
+logistic regression, one intent against the rest (liblinear), each intent's examples weighed as
 many as the others', gives the confidences `bot.matching`'s answer model weighs. One against the
 rest ranks as well as one multinomial model in cross-validation and trains several times faster,
 the more so as the FAQ grows (bench/crossval.py, bench/growth.py).
@@ -101,7 +100,6 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             "C": 100.0,  # the regression's inverse regularisation
             "solver": "liblinear",  # one intent against the rest...
             "multi_class": "ovr",  # ...their probabilities rescaled to sum to 1 (predict_proba)
-            "dual": True,  # liblinear solves the same problem in its dual: faster with more features than examples
             "max_iter": 1000,
             "random_state": 42,
             "n_jobs": -1,  # processes fitting the intents (one against the rest): -1, one per CPU
@@ -146,9 +144,8 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
 
     def _regression(self, **settings) -> LogisticRegression:
         c = self.config
-        dual = c["dual"] and c["solver"] == "liblinear"  # only liblinear has the dual
         return LogisticRegression(
-            C=c["C"], solver=c["solver"], multi_class=c["multi_class"], dual=dual, class_weight="balanced", **settings
+            C=c["C"], solver=c["solver"], multi_class=c["multi_class"], class_weight="balanced", **settings
         )
 
     def _fit(self, features, intents: List[str]) -> LogisticRegression:

@@ -158,22 +158,3 @@ def test_word_pairs_tell_apart_questions_of_the_same_words(tmp_path):
     assert pairs_rank[2][0][0] == "ask_statement" and pairs_rank[2][0][1] > 0.5
     assert pairs_rank[1][0][1] < pairs_rank[2][0][1]
 
-
-def test_dual_solver_fits_the_same_model_as_the_primal(tmp_path):
-    # liblinear's dual is a faster route to the same regression (more features than examples): the
-    # intents rank the same, their confidences within the solvers' tolerance.
-    storage = LocalModelStorage(tmp_path)
-    context = ExecutionContext(GraphSchema({}), node_name="tfidf")
-    data = TrainingData([m for intent, texts in EXAMPLES.items() for m in _labelled(texts, intent)])
-    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(data)
-    fitted = {}
-    for dual in (True, False):
-        config = {**TfidfIntentClassifier.get_default_config(), "dual": dual, "ranking_length": 0}
-        fitted[dual] = TfidfIntentClassifier.create(config, storage, Resource(f"dual{dual}"), context)
-        fitted[dual].train(data)
-    assert TfidfIntentClassifier.get_default_config()["dual"] is True
-    assert fitted[True].clf.dual and not fitted[False].clf.dual
-    texts = ["combien coute une certif qhn", "salut", "le catalogue MES", "prix audit dmn", "autre chose"]
-    for dual, primal in zip(_rankings(fitted[True], texts), _rankings(fitted[False], texts)):
-        assert [name for name, _ in dual] == [name for name, _ in primal]
-        assert [conf for _, conf in dual] == pytest.approx([conf for _, conf in primal], abs=1e-3)
