@@ -157,4 +157,3 @@ def test_word_pairs_tell_apart_questions_of_the_same_words(tmp_path):
     assert TfidfIntentClassifier.get_default_config()["max_word_ngram"] == 2
     assert pairs_rank[2][0][0] == "ask_statement" and pairs_rank[2][0][1] > 0.5
     assert pairs_rank[1][0][1] < pairs_rank[2][0][1]
-
