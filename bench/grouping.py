@@ -300,8 +300,9 @@ def render(
         + (", never on the text alone" if math.isinf(rule.strong_text) else f", or text ≥ {rule.strong_text:.2f}")
         + f" (best F{BETA:g} of the proposals' precision and recall).",
         f"- Grouping similarity chosen: {similarity:.2f} (best F{BETA:g} of the grouped pairs' precision and recall).",
-        f"- In `maintenance/grouping.py` today: NLU ≥ {deployed[0].min_nlu:.2f}, text ≥ {deployed[0].min_text:.2f}, "
-        f"strong text ≥ {_strong(deployed[0])}, similarity {deployed[1]:.2f}"
+        f"- In `maintenance/grouping.py` today: NLU ≥ {deployed[0].min_nlu:.2f} and text ≥ {deployed[0].min_text:.2f}, "
+        + ("never on the text alone" if math.isinf(deployed[0].strong_text) else f"or text ≥ {_strong(deployed[0])}")
+        + f", similarity {deployed[1]:.2f}"
         + (" (the chosen values)." if deployed == (rule, similarity) else ": NOT the chosen values."),
         "",
         "## Cross-validation",
