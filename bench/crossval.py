@@ -501,9 +501,10 @@ def fold_models(rows: Sequence[Case], threshold: float = 1.0) -> Dict[int, objec
     return models
 
 
-def held_out_probabilities(rows: Sequence[Case]) -> List[float]:
-    """Each case's probability under a model fitted on the other folds' cases."""
-    models = fold_models(rows)
+def held_out_probabilities(rows: Sequence[Case], models: Optional[Dict[int, object]] = None) -> List[float]:
+    """Each case's probability under a model fitted on the other folds' cases (`models`, when they are
+    already fitted: `fold_models`)."""
+    models = models or fold_models(rows)
     return [models[c.example.fold].probability(c.signals) if c.signals is not None else 0.0 for c in rows]
 
 

@@ -27,7 +27,7 @@ import argparse
 import itertools
 import math
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -79,8 +79,10 @@ def reported_questions(predictions: crossval.Predictions) -> Dict[int, List[Tupl
     kb = default_kb()
     words = crossval.fold_wording(kb, tuple(predictions.examples))
     rows = crossval.cases(predictions)
-    chosen = crossval.choose(crossval.threshold_curve(rows, crossval.held_out_probabilities(rows)))
-    models = crossval.fold_models(rows, chosen[0] if chosen else matching.default_answer_model().threshold)
+    models = crossval.fold_models(rows)
+    chosen = crossval.choose(crossval.threshold_curve(rows, crossval.held_out_probabilities(rows, models)))
+    threshold = chosen[0] if chosen else matching.default_answer_model().threshold
+    models = {fold: replace(model, threshold=threshold) for fold, model in models.items()}
     out: Dict[int, List[Tuple[Question, Optional[str]]]] = {}
     for example, ranking in zip(predictions.examples, predictions.rankings):
         expected = kb.answer_for_intent(example.intent)

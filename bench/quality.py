@@ -57,6 +57,11 @@ class Score:
         pool = self._out() if verdict in ("handled", "leaked") else self._in()
         return sum(o.verdict == verdict for o in pool) / len(pool) if pool else float("nan")
 
+    def share_offered_first(self) -> float:
+        """Of the in-scope questions, those asked back with their own answer as the first suggestion."""
+        pool = self._in()
+        return sum(o.offered_first for o in pool) / len(pool) if pool else float("nan")
+
     @property
     def counts(self) -> dict:
         return {"in_scope": len(self._in()), "out_of_scope": len(self._out())}
@@ -67,7 +72,7 @@ class Score:
             "wrong": self.share("wrong"),
             "asked_back": self.share("asked back"),
             "out_of_scope_handled": self.share("handled"),
-            "offered_first": sum(o.offered_first for o in self._in()) / len(self._in()) if self._in() else float("nan"),
+            "offered_first": self.share_offered_first(),
             **self.counts,
         }
 
