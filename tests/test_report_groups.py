@@ -39,7 +39,7 @@ def test_steps_come_from_groups_largest_first_and_never_from_noise(db_url, tmp_p
     hds, near = built.topics[:2]
     assert (
         built.steps[0].startswith("Ajouter une réponse à « ")
-        and "(3 fois, 3 formulations, aucune réponse proche)" in built.steps[0]
+        and f"(3 fois, 3 formulations, {hds.reason})" in built.steps[0]
         and hds.id in built.steps[0]
     )
     title = KB.answer("qhn_cout_certification").title
