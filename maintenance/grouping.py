@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ VERDICT_LABELS = {NEAR_MISS: "formulation proche", NEW_TOPIC: "nouveau sujet", N
 # Two questions (or groups) join when their mean similarity reaches this; the similarity is half
 # character n-grams, half closeness to the same FAQ answers (see `Grouper.similarities`). Chosen by
 # cross-validation on data/nlu.yml (bench/grouping.py, figures in bench/GROUPING.md).
-GROUP_MIN_SIMILARITY = 0.25
+GROUP_MIN_SIMILARITY = 0.30
 LEXICAL_WEIGHT = 0.5
 PROFILE_POWER = 4
 PROFILE_GATE = (0.4, 0.6)  # the closeness profile counts from 0.4 (not at all) to 0.6 (fully)
@@ -58,9 +57,9 @@ class NearMissRule:
     already said the FAQ does not answer). Chosen by cross-validation on data/nlu.yml
     (bench/grouping.py): with the NLU's word required, fewer proposals are wrong."""
 
-    min_nlu: float = 0.50
+    min_nlu: float = 0.55
     min_text: float = 0.20
-    strong_text: float = math.inf
+    strong_text: float = 0.95
 
     def proposes(self, closeness: "Closeness", out_of_scope: float) -> bool:
         return closeness.text > out_of_scope and (
