@@ -441,7 +441,7 @@ class Grouper:
         if best is not None:
             group.verdict, group.answer_id = NEAR_MISS, best.answer_id
             group.reason = f"proche de « {self.answers[best.answer_id].title} »"
-        elif closest and out_of_scope >= max(c.text for c in closest) >= ALIKE_TEXT:
+        elif out_of_scope >= max(ALIKE_TEXT, max((c.text for c in closest), default=0.0)):
             group.reason = "ressemble aux exemples hors sujet déjà connus"
         else:
             group.reason = "aucune réponse proche"

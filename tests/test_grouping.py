@@ -97,6 +97,24 @@ def test_without_the_nlu_word_only_a_near_repeat_of_an_example_is_proposed(group
     assert grouper.rule.min_nlu > 0.38
 
 
+def test_a_known_out_of_scope_question_is_said_to_read_like_them(grouper):
+    # Questions the maintainers already classed out of scope (examples of data/nlu.yml), however far
+    # from every answer: the reason says so, so that they are not taken for a new subject.
+    known = [
+        "où consulter la liste officielle des hébergeurs certifiés HDS ?",
+        "scopes OIDC pro sante connect",
+    ]
+    assert set(known) <= set(grouping.read_examples(grouping.NLU_FILE)["out_of_scope"])
+    for text in known:
+        (group,) = grouper.group([Question(text, "none", (), T)])
+        assert max(c.text for c in group.closest) < grouping.ALIKE_TEXT, group.closest
+        assert (group.verdict, group.reason) == (NEW_TOPIC, "ressemble aux exemples hors sujet déjà connus")
+    fresh = "notre logiciel de kinésithérapie peut-il importer des bilans posturaux ?"
+    assert grouper.out_of_scope_closeness([grouping.normalise(fresh)], [1]) < grouping.ALIKE_TEXT
+    (group,) = grouper.group([Question(fresh, "none", (), T)])
+    assert (group.verdict, group.reason) == (NEW_TOPIC, "aucune réponse proche")
+
+
 def test_gibberish_and_chatter_are_noise_never_a_topic(grouper):
     groups = grouper.group(HDS + NEAR + GIBBERISH + CHATTER)
     for question in GIBBERISH + CHATTER:
