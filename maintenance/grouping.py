@@ -55,7 +55,8 @@ class NearMissRule:
     `min_text`), or, whatever the NLU said, they read very much like them (`strong_text`; infinite:
     never); in both cases more than like the out_of_scope examples (questions the maintainers
     already said the FAQ does not answer). Chosen by cross-validation on data/nlu.yml
-    (bench/grouping.py): with the NLU's word required, fewer proposals are wrong."""
+    (bench/grouping.py): the text alone proposes only a near repeat of an answer's example; below
+    that, proposals without the NLU's word were too often wrong."""
 
     min_nlu: float = 0.55
     min_text: float = 0.20
