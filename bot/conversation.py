@@ -144,7 +144,8 @@ def free_text(kb: KnowledgeBase, ranking: Sequence[dict], first_turn: bool, text
     if decision.kind == matching.DecisionKind.ANSWER:
         return answer(kb, decision.answer_ids[0], Via.FREE_TEXT)
     if decision.kind == matching.DecisionKind.BROWSE:
-        return guide(kb, tree.format_path(decision.path))
+        # "c'est quoi le label MCS ?": its one answer is offered by its title, not shown as if it said so
+        return guide(kb, tree.format_path(decision.path), open_single=False)
     return _free_text_reply(kb, decision, first_turn) + Reply(
         records=[
             Record(

@@ -199,8 +199,7 @@ def decide(
     path = mentions.tree_path(kb, named)
     out_of_scope = out_of_scope_confidence(ranking)
 
-    if path and mentions.is_vague(kb, text):
-        return Decision(DecisionKind.BROWSE, (), scores, Reason.VAGUE, path)
+    words = words or default_wording(kb)
 
     def fits(answer: Answer) -> bool:
         return (
@@ -209,10 +208,26 @@ def decide(
             and aspects.shares_subject(aspects.subject_words(answer, mentions.facet_words(kb, answer)), text)
         )
 
+    def clear() -> bool:
+        return model.sure(signals(faq, out_of_scope, text, words))
+
+    if path and mentions.is_vague(kb, text):
+        # "c'est quoi Convergence ?": the tree, unless the best answer is known to say what it is
+        # ("qu'est-ce que le catalogue de services ?"); the answer that merely names it does not.
+        if (
+            faq
+            and mentions.asks_what_it_is(kb, text)
+            and words.says_what_it_is(faq[0][0], mentions.named_values(named))
+            and fits(faq[0][0])
+            and clear()
+        ):
+            return Decision(DecisionKind.ANSWER, (faq[0][0].id,), scores)
+        return Decision(DecisionKind.BROWSE, (), scores, Reason.VAGUE, path)
+
     reason = Reason.UNSURE
     if faq:
         best = faq[0][0]
-        clear = model.sure(signals(faq, out_of_scope, text, words or default_wording(kb)))
+        clear = clear()
         if clear and fits(best):
             return Decision(DecisionKind.ANSWER, (best.id,), scores)
         if mentions.contradicts(best, named):

@@ -126,14 +126,33 @@ _EMPTY_WORDS = frozenset(
     "theme thematique rubrique domaine concerne concernent voir savoir certification certifications certif "
     "label referencement programme dispositif produit offre".split()
 )
+# Words that ask what a subject is ("c'est quoi Convergence", "MES kesako"). Such a message names
+# a subject and asks nothing else of it: the tree, unless an answer is known to say what it is.
+_WHAT_IS_WORDS = frozenset(
+    "quoi kesako kezako kesaco definition definitions presentation exactement concretement".split()
+)
+_WHAT_IS = re.compile(r"\b(quoi|kesako|kezako|kesaco|definitions?|presentation|qu est ce|ce qu est)\b")
 
 
 def is_vague(kb: KnowledgeBase, text: str) -> bool:
-    """The message names a subject and says nothing else ("une question sur Convergence")."""
+    """The message names a subject and says nothing else ("une question sur Convergence",
+    "c'est quoi Convergence ?")."""
     if not isinstance(text, str) or not find(kb, text):
         return False
     _, rest = _read(kb, text)
-    return all(w == _GAP or w in _EMPTY_WORDS for w in rest.split())
+    return all(w == _GAP or w in _EMPTY_WORDS or w in _WHAT_IS_WORDS for w in rest.split())
+
+
+def asks_what_it_is(kb: KnowledgeBase, text: str) -> bool:
+    """The message only asks what the subject it names is ("qu'est-ce que le catalogue de services ?")."""
+    if not isinstance(text, str) or not _WHAT_IS.search(fold(text)):  # most texts: no need to read them
+        return False
+    return is_vague(kb, text) and bool(_WHAT_IS.search(_read(kb, text)[1]))
+
+
+def named_values(mentions: Mentions) -> FrozenSet[Tuple[str, str]]:
+    """The (facet, option) pairs of `mentions`."""
+    return frozenset((facet_id, value) for facet_id, values in mentions.items() for value in values)
 
 
 @functools.lru_cache(maxsize=None)

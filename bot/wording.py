@@ -16,7 +16,7 @@ each fold's vocabulary built from its own training part only (bench/crossval.py)
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Tuple
 
@@ -60,23 +60,38 @@ def stems(text: str) -> FrozenSet[str]:
 
 @dataclass(frozen=True)
 class Wording:
-    """Per answer id, the stems it is known with; and every stem the assistant knows."""
+    """Per answer id, the stems it is known with; and every stem the assistant knows. And per
+    answer id, the subjects it says what they are: the facet values named by its title or
+    examples that only ask what a subject is ("catalogue MES c'est quoi")."""
 
     by_answer: Mapping[str, FrozenSet[str]]
     known: FrozenSet[str]
+    defines: Mapping[str, FrozenSet[Tuple[str, str]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, kb: KnowledgeBase, examples: Mapping[str, Iterable[str]]) -> "Wording":
         from bot import mentions
 
         by_answer: Dict[str, FrozenSet[str]] = {}
+        defines: Dict[str, FrozenSet[Tuple[str, str]]] = {}
         for answer in kb.answers:
             own = stems(f"{answer.title}\n{answer.text}\n{mentions.facet_words(kb, answer)}")
             for example in examples.get(answer.intent, ()):
                 own |= stems(example)
             by_answer[answer.id] = own
+            defines[answer.id] = frozenset().union(
+                *(
+                    mentions.named_values(mentions.find(kb, question))
+                    for question in (answer.title, *examples.get(answer.intent, ()))
+                    if mentions.asks_what_it_is(kb, question)
+                )
+            )
         known = frozenset().union(*by_answer.values(), *(stems(e) for lines in examples.values() for e in lines))
-        return cls(by_answer, known)
+        return cls(by_answer, known, defines)
+
+    def says_what_it_is(self, answer: Answer, named: FrozenSet[Tuple[str, str]]) -> bool:
+        """The answer is known to say what each of these subjects is."""
+        return bool(named) and named <= self.defines.get(answer.id, frozenset())
 
     def unknown_to(self, answer: Answer, text: str) -> FrozenSet[str]:
         """The question's words the assistant knows, but never with this answer; a word one typo

@@ -69,6 +69,16 @@ def test_a_message_naming_only_a_product_opens_the_tree_there(bot_url):
     assert qhn <= titles and not {a.title for a in KB.answers if "dmn" in a.values("produit")} & titles
 
 
+def test_what_a_subject_is_gets_the_tree_unless_an_answer_says_it(bot_url):
+    # the accounts answer names Convergence but does not say what it is: the tree opens there
+    replies = send(bot_url, new_sender(), "c quoi convergence")
+    assert answers_shown(replies) == [], texts(replies)
+    assert replies[-1]["text"] == bot_texts.LISTING
+    # the catalogue's answer does (data/nlu.yml asks it so): it is given
+    replies = send(bot_url, new_sender(), "qu'est-ce que le catalogue de services ?")
+    assert answers_shown(replies) == ["mes_catalogue_definition"], texts(replies)
+
+
 def test_the_answers_offered_are_read_from_the_did_you_mean_buttons_in_order(bot_url):
     # what bench/quality.py counts as "one click from the answer"
     question = (

@@ -181,6 +181,19 @@ def test_a_message_naming_only_a_subject_gets_the_tree_there_and_records_nothing
     assert not reply.records
 
 
+def test_a_subject_with_one_answer_named_in_free_text_offers_it_by_its_title():
+    # the label's one answer is about communicating on it, not about what it is
+    reply = conv.free_text(
+        KB, _ranking(("ask_label_mcs_communication", 0.9)), first_turn=False, text="c'est quoi le label MCS ?"
+    )
+    assert all(a.text not in m.text for m in reply.messages for a in KB.answers)
+    assert reply.messages[-1].text == texts.LISTING
+    assert [b["title"] for b in reply.messages[-1].buttons] == [
+        KB.answer("label_mcs_communication").title,
+        texts.RESTART_LABEL,
+    ]
+
+
 def test_after_the_faq_does_not_say_a_single_answer_of_the_subject_is_offered_not_shown():
     ranking = _ranking(("out_of_scope", 0.9), ("ask_label_mcs_communication", 0.07))
     reply = conv.free_text(KB, ranking, first_turn=False, text="Le label Maisons et Centres de Santé expire-t-il ?")

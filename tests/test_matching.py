@@ -126,6 +126,22 @@ def test_a_message_that_only_names_a_subject_opens_the_tree_there():
     assert d.kind == DecisionKind.BROWSE and d.path == (("produit", "dmn"),)
 
 
+def test_what_a_subject_is_gets_the_answer_known_to_say_it_else_the_tree():
+    words = matching.Wording.build(KB, {"ask_mes_catalogue_definition": ["le catalogue de services de MES c'est quoi"]})
+    # the examples say the catalogue's answer tells what the catalogue is
+    ranking = r(("ask_mes_catalogue_definition", 0.95))
+    d = matching.decide(KB, ranking, "qu'est-ce que le catalogue de services de MES ?", words=words)
+    assert d.kind == DecisionKind.ANSWER and d.answer_ids == ("mes_catalogue_definition",)
+    # no answer is known to say what Convergence is: the one that names it is not given, the tree opens
+    ranking = r(("ask_convergence_types_comptes", 0.95))
+    d = matching.decide(KB, ranking, "c'est quoi Convergence ?", words=words)
+    assert d.kind == DecisionKind.BROWSE and ("offre", "convergence") in d.path
+    # nor is an answer given to a message that only names the subject without asking what it is
+    ranking = r(("ask_mes_catalogue_definition", 0.95))
+    d = matching.decide(KB, ranking, "une question sur le catalogue de services de MES", words=words)
+    assert d.kind == DecisionKind.BROWSE
+
+
 def test_a_question_sharing_no_word_with_the_answer_is_not_answered():
     ranking = r(("ask_mes_referencement_obligatoire", 0.97))
     d = matching.decide(KB, ranking, "Est-il obligatoire d'avoir un extincteur au bureau ?")

@@ -69,3 +69,20 @@ def test_a_typo_of_the_answers_own_word_is_no_stray():
     assert trained.unknown_to(
         KB.answer("mes_fonctionnalites"), "certfication"
     )  # a stray for an answer without the word
+
+
+def test_an_answer_says_what_a_subject_is_when_its_examples_only_ask_that():
+    catalogue = KB.answer("mes_catalogue_definition")
+    accounts = KB.answer("convergence_types_comptes")
+    words = Wording.build(
+        KB,
+        {
+            catalogue.intent: ["le catalogue de services de MES c'est quoi", "combien de services au catalogue ?"],
+            accounts.intent: ["une question sur Convergence", "Convergence : quels comptes ?"],
+        },
+    )
+    assert words.defines[catalogue.id] == {("offre", "mes"), ("produit", "mes_catalogue")}
+    assert words.says_what_it_is(catalogue, frozenset({("produit", "mes_catalogue")}))
+    assert not words.defines[accounts.id]  # its examples name Convergence, none asks what it is
+    assert not words.says_what_it_is(accounts, frozenset({("offre", "convergence")}))
+    assert not words.says_what_it_is(catalogue, frozenset())  # nothing named, nothing said
