@@ -129,9 +129,10 @@ _EMPTY_WORDS = frozenset(
 # Words that ask what a subject is ("c'est quoi Convergence", "MES kesako"). Such a message names
 # a subject and asks nothing else of it: the tree, unless an answer is known to say what it is.
 _WHAT_IS_WORDS = frozenset(
-    "quoi kesako kezako kesaco definition definitions presentation exactement concretement".split()
+    "quoi kesako kezako kesaco definition definitions presentation exactement concretement sert servent servir "
+    "utilite".split()
 )
-_WHAT_IS = re.compile(r"\b(quoi|kesako|kezako|kesaco|definitions?|presentation|qu est ce|ce qu est)\b")
+_WHAT_IS = re.compile(r"\b(quoi|kesako|kezako|kesaco|definitions?|presentation|qu est ce|ce qu est|utilite)\b")
 
 
 def is_vague(kb: KnowledgeBase, text: str) -> bool:
