@@ -208,7 +208,7 @@ def decide(
             and aspects.shares_subject(aspects.subject_words(answer, mentions.facet_words(kb, answer)), text)
         )
 
-    def clear() -> bool:
+    def model_is_sure() -> bool:
         return model.sure(signals(faq, out_of_scope, text, words))
 
     if path and mentions.is_vague(kb, text):
@@ -219,7 +219,7 @@ def decide(
             and mentions.asks_what_it_is(kb, text)
             and words.says_what_it_is(faq[0][0], mentions.named_values(named))
             and fits(faq[0][0])
-            and clear()
+            and model_is_sure()
         ):
             return Decision(DecisionKind.ANSWER, (faq[0][0].id,), scores)
         return Decision(DecisionKind.BROWSE, (), scores, Reason.VAGUE, path)
@@ -227,7 +227,7 @@ def decide(
     reason = Reason.UNSURE
     if faq:
         best = faq[0][0]
-        clear = clear()
+        clear = model_is_sure()
         if clear and fits(best):
             return Decision(DecisionKind.ANSWER, (best.id,), scores)
         if mentions.contradicts(best, named):
