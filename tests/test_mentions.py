@@ -70,7 +70,13 @@ def test_vague_messages_only_name_a_subject():
 
 
 def test_a_message_asking_what_a_subject_is_is_vague_and_says_so():
-    for text in ("c'est quoi Convergence ?", "c quoi convergence", "qu'est-ce que le DMN ?", "MES kesako", "à quoi sert Convergence"):
+    for text in (
+        "c'est quoi Convergence ?",
+        "c quoi convergence",
+        "qu'est-ce que le DMN ?",
+        "MES kesako",
+        "à quoi sert Convergence",
+    ):
         assert mentions.is_vague(KB, text) and mentions.asks_what_it_is(KB, text), text
     assert not mentions.asks_what_it_is(KB, "j'ai une question sur Convergence")  # vague, asks nothing
     assert not mentions.asks_what_it_is(KB, "c'est quoi le coût de la certification QHN ?")  # not vague
