@@ -77,6 +77,21 @@ class ActionAnswerQuestion(Action):
         return _emit(dispatcher, reply, tracker)
 
 
+class ActionCapabilities(Action):
+    """The assistant presents itself ("que savez-vous faire ?": domain.yml's utter_capabilities);
+    "c'est quoi le Ségur ?", taken for the same by the NLU, opens the tree on its subject."""
+
+    def name(self) -> Text:
+        return "action_capabilities"
+
+    def run(self, dispatcher, tracker, domain):
+        reply = conversation.about_a_subject(default_kb(), (tracker.latest_message or {}).get("text"))
+        if reply is None:
+            dispatcher.utter_message(response="utter_capabilities")
+            return []
+        return _emit(dispatcher, reply, tracker)
+
+
 class ActionFeedback(Action):
     """Oui / Non to "Cette réponse vous a-t-elle été utile ?", kept in the maintainers' database."""
 

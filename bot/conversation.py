@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from bot import matching, texts, tree
+from bot import matching, mentions, texts, tree
 from bot.knowledge import Answer, KnowledgeBase
 from bot.vocabulary import RecordKind, Via
 
@@ -154,6 +154,15 @@ def free_text(kb: KnowledgeBase, ranking: Sequence[dict], first_turn: bool, text
             )
         ]
     )
+
+
+def about_a_subject(kb: KnowledgeBase, text: Optional[str]) -> Optional[Reply]:
+    """A message the NLU takes for a question about the assistant ("c'est quoi le Ségur ?") that
+    only names a subject: the tree there, as for any vague message. None: the assistant presents itself."""
+    if not isinstance(text, str) or not mentions.is_vague(kb, text):
+        return None
+    path = mentions.tree_path(kb, mentions.find(kb, text))
+    return guide(kb, tree.format_path(path), open_single=False) if path else None
 
 
 def _free_text_reply(kb: KnowledgeBase, decision: "matching.Decision", first_turn: bool) -> Reply:

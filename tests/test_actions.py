@@ -5,7 +5,7 @@ import json
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.actions import ActionAnswerQuestion, ActionFeedback, ActionGuide, ActionWelcome
+from actions.actions import ActionAnswerQuestion, ActionCapabilities, ActionFeedback, ActionGuide, ActionWelcome
 from bot import texts
 from bot.knowledge import default_kb
 
@@ -45,6 +45,15 @@ def test_guide_action_reads_the_path_from_the_button():
 def test_guide_action_with_non_string_path_restarts():
     messages, _ = run(ActionGuide(), tracker("browse", entities=[("facet_path", {"offre": "mes"})]))
     assert messages[0]["text"] == KB.facets[0].question
+
+
+def test_capabilities_present_the_assistant_unless_the_message_names_a_subject():
+    messages, events = run(ActionCapabilities(), tracker("capabilities", "tu sais faire quoi ?"))
+    assert messages == [{**messages[0], "response": "utter_capabilities"}] and events == []
+    messages, events = run(ActionCapabilities(), tracker("capabilities", "c'est quoi le ségur ?"))
+    assert messages[0]["text"] == texts.LISTING
+    segur = [a.title for a in KB.answers if "segur" in a.values("offre")]
+    assert [b["title"] for b in messages[0]["buttons"]] == segur + [texts.RESTART_LABEL]
 
 
 def test_clicked_title_answers_and_sets_slots():
