@@ -78,18 +78,14 @@ class ActionAnswerQuestion(Action):
 
 
 class ActionCapabilities(Action):
-    """The assistant presents itself ("que savez-vous faire ?": domain.yml's utter_capabilities);
-    "c'est quoi le Ségur ?", taken for the same by the NLU, opens the tree on its subject."""
+    """What the assistant does, or the tree when the message names a subject ("c'est quoi le Ségur ?")."""
 
     def name(self) -> Text:
         return "action_capabilities"
 
     def run(self, dispatcher, tracker, domain):
-        reply = conversation.about_a_subject(default_kb(), (tracker.latest_message or {}).get("text"))
-        if reply is None:
-            dispatcher.utter_message(response="utter_capabilities")
-            return []
-        return _emit(dispatcher, reply, tracker)
+        text = (tracker.latest_message or {}).get("text")
+        return _emit(dispatcher, conversation.capabilities(default_kb(), text), tracker)
 
 
 class ActionFeedback(Action):

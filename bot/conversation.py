@@ -54,7 +54,7 @@ def button(title: str, intent: str, **entities: str) -> Dict[str, str]:
     return {"title": title, "payload": payload(intent, **entities)}
 
 
-BROWSE_BUTTON = button(texts.BROWSE_LABEL, "browse")  # also in domain.yml's utter_thanks, utter_capabilities
+BROWSE_BUTTON = button(texts.BROWSE_LABEL, "browse")  # also in domain.yml's utter_thanks
 RESTART_BUTTON = button(texts.RESTART_LABEL, "browse")
 CONTACT_BUTTON = button(texts.CONTACT_LABEL, "human_handoff")
 REPHRASE_BUTTON = button(texts.REPHRASE_LABEL, "rephrase")
@@ -156,13 +156,14 @@ def free_text(kb: KnowledgeBase, ranking: Sequence[dict], first_turn: bool, text
     )
 
 
-def about_a_subject(kb: KnowledgeBase, text: Optional[str]) -> Optional[Reply]:
-    """A message the NLU takes for a question about the assistant ("c'est quoi le Ségur ?") that
-    only names a subject: the tree there, as for any vague message. None: the assistant presents itself."""
-    if not isinstance(text, str) or not mentions.is_vague(kb, text):
-        return None
-    path = mentions.tree_path(kb, mentions.find(kb, text))
-    return guide(kb, tree.format_path(path), open_single=False) if path else None
+def capabilities(kb: KnowledgeBase, text: Optional[str]) -> Reply:
+    """What the assistant does ("que savez-vous faire ?"). A message the NLU takes for that question
+    but that only names a subject ("c'est quoi le Ségur ?") gets the tree there, as any vague message."""
+    if isinstance(text, str) and mentions.is_vague(kb, text):
+        path = mentions.tree_path(kb, mentions.find(kb, text))
+        if path:
+            return guide(kb, tree.format_path(path), open_single=False)
+    return Reply([Message(texts.CAPABILITIES, [BROWSE_BUTTON])])
 
 
 def _free_text_reply(kb: KnowledgeBase, decision: "matching.Decision", first_turn: bool) -> Reply:

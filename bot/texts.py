@@ -39,6 +39,13 @@ NOT_FOUND = (
     "Je préfère vous le dire plutôt que de vous donner une réponse approximative."
 )
 BROWSE_INSTEAD = "Vous pouvez aussi parcourir la FAQ en quelques questions :"
+# "que savez-vous faire ?" (with BROWSE_LABEL); a message that names a subject gets the tree instead
+CAPABILITIES = (
+    "Je réponds aux questions de la FAQ des industriels de l'Agence du Numérique en Santé : Ségur du "
+    "numérique en santé, référencement dans Mon espace santé, Convergence et doctrine du numérique en "
+    "santé, certifications et labels (QHN, DMN, label Maisons et Centres de Santé), interopérabilité "
+    "(HL7, IHE PAM). Écrivez votre question, ou laissez-vous guider en quelques clics."
+)
 
 # --- buttons offered after several replies (BROWSE_LABEL also in domain.yml) ------------
 

@@ -49,7 +49,10 @@ def test_guide_action_with_non_string_path_restarts():
 
 def test_capabilities_present_the_assistant_unless_the_message_names_a_subject():
     messages, events = run(ActionCapabilities(), tracker("capabilities", "tu sais faire quoi ?"))
-    assert messages == [{**messages[0], "response": "utter_capabilities"}] and events == []
+    assert [(m["text"], [b["title"] for b in m["buttons"]]) for m in messages] == [
+        (texts.CAPABILITIES, [texts.BROWSE_LABEL])
+    ]
+    assert events == []
     messages, events = run(ActionCapabilities(), tracker("capabilities", "c'est quoi le ségur ?"))
     assert messages[0]["text"] == texts.LISTING
     segur = [a.title for a in KB.answers if "segur" in a.values("offre")]

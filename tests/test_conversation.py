@@ -206,7 +206,7 @@ def test_after_the_faq_does_not_say_a_single_answer_of_the_subject_is_offered_no
 
 
 def test_domain_buttons_are_the_python_ones():
-    """domain.yml's responses (utter_thanks, utter_capabilities) repeat a button of the Python
+    """domain.yml's responses (utter_thanks) repeat a button of the Python
     replies: same title, same payload, so the two cannot drift apart."""
     python_buttons = {
         b["title"]: b for b in (conv.BROWSE_BUTTON, conv.RESTART_BUTTON, conv.CONTACT_BUTTON, conv.REPHRASE_BUTTON)
