@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from bot import matching, mentions, texts, tree
+from bot import matching, texts, tree
 from bot.knowledge import Answer, KnowledgeBase
 from bot.vocabulary import RecordKind, Via
 
@@ -159,10 +159,9 @@ def free_text(kb: KnowledgeBase, ranking: Sequence[dict], first_turn: bool, text
 def capabilities(kb: KnowledgeBase, text: Optional[str]) -> Reply:
     """What the assistant does ("que savez-vous faire ?"). A message the NLU takes for that question
     but that only names a subject ("c'est quoi le Ségur ?") gets the tree there, as any vague message."""
-    if isinstance(text, str) and mentions.is_vague(kb, text):
-        path = mentions.tree_path(kb, mentions.find(kb, text))
-        if path:
-            return guide(kb, tree.format_path(path), open_single=False)
+    decision = matching.decide(kb, [], text or "")  # no FAQ candidate: only a vague message opens the tree
+    if decision.kind == matching.DecisionKind.BROWSE:
+        return guide(kb, tree.format_path(decision.path), open_single=False)
     return Reply([Message(texts.CAPABILITIES, [BROWSE_BUTTON])])
 
 
