@@ -37,8 +37,7 @@ class Outcome:
     @property
     def offered_first(self) -> bool:
         """Asked back, with the question's own answer as the first suggestion."""
-        offered = getattr(self, "offered", [])  # runs pickled before suggestions were recorded
-        return self.verdict == "asked back" and offered[:1] == [self.question.expected]
+        return self.verdict == "asked back" and self.offered[:1] == [self.question.expected]
 
 
 @dataclass

@@ -38,6 +38,9 @@ NEAR_MISS = "near_miss"
 NEW_TOPIC = "new_topic"
 NOISE = "noise"
 VERDICT_LABELS = {NEAR_MISS: "formulation proche", NEW_TOPIC: "nouveau sujet", NOISE: "bruit"}
+# Why a new topic is one, as the report says it (French, for the FAQ maintainers)
+LIKE_KNOWN_OUT_OF_SCOPE = "ressemble aux exemples hors sujet déjà connus"
+NO_CLOSE_ANSWER = "aucune réponse proche"
 
 # Two questions (or groups) join when their mean similarity reaches this; the similarity is half
 # character n-grams, half closeness to the same FAQ answers (see `Grouper.similarities`). Chosen by
@@ -443,9 +446,9 @@ class Grouper:
             group.verdict, group.answer_id = NEAR_MISS, best.answer_id
             group.reason = f"proche de « {self.answers[best.answer_id].title} »"
         elif out_of_scope >= max(ALIKE_TEXT, max((c.text for c in closest), default=0.0)):
-            group.reason = "ressemble aux exemples hors sujet déjà connus"
+            group.reason = LIKE_KNOWN_OUT_OF_SCOPE
         else:
-            group.reason = "aucune réponse proche"
+            group.reason = NO_CLOSE_ANSWER
         return group
 
     def noise_reason(self, spellings: Sequence[str], counts: Sequence[int]) -> Optional[str]:

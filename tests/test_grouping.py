@@ -108,11 +108,11 @@ def test_a_known_out_of_scope_question_is_said_to_read_like_them(grouper):
     for text in known:
         (group,) = grouper.group([Question(text, "none", (), T)])
         assert max(c.text for c in group.closest) < grouping.ALIKE_TEXT, group.closest
-        assert (group.verdict, group.reason) == (NEW_TOPIC, "ressemble aux exemples hors sujet déjà connus")
+        assert (group.verdict, group.reason) == (NEW_TOPIC, grouping.LIKE_KNOWN_OUT_OF_SCOPE)
     fresh = "notre logiciel de kinésithérapie peut-il importer des bilans posturaux ?"
     assert grouper.out_of_scope_closeness([grouping.normalise(fresh)], [1]) < grouping.ALIKE_TEXT
     (group,) = grouper.group([Question(fresh, "none", (), T)])
-    assert (group.verdict, group.reason) == (NEW_TOPIC, "aucune réponse proche")
+    assert (group.verdict, group.reason) == (NEW_TOPIC, grouping.NO_CLOSE_ANSWER)
 
 
 def test_gibberish_and_chatter_are_noise_never_a_topic(grouper):
