@@ -111,7 +111,9 @@ def variants() -> Dict[str, dict]:
     tfidf.pop("ranking_length", None)
     default_diet = {**DIET, "epochs": 100, "number_of_transformer_layers": 2, "transformer_size": 256}
     linear = {"name": "LogisticRegressionClassifier", "max_iter": 100}
-    multinomial = {**tfidf, "solver": "lbfgs", "multi_class": "multinomial"}
+    # lbfgs reads `tol` differently from liblinear (a gradient bound, not a relative one): the
+    # multinomial variant keeps scikit-learn's own default rather than the deployed classifier's 0.01
+    multinomial = {**tfidf, "solver": "lbfgs", "multi_class": "multinomial", "tol": 0.0001}
     return {
         "tfidf_linear": _with_classifier(config, tfidf),
         "tfidf_multinomial": _with_classifier(config, multinomial),
