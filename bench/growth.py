@@ -191,8 +191,9 @@ TEMPLATES = (
     "y a-t-il un guide pour {t} ?", "conditions de {t}", "que faut-il savoir sur {t} ?",
     "comment se passe {t} ?", "démarche pour {t}",
 )  # fmt: skip
-OPENINGS = ("", "bonjour, ", "svp ", "une question : ", "nous sommes éditeurs, ")
+OPENINGS = ("", "bonjour, ", "svp ", "une question : ", "nous sommes éditeurs, ", "bjr ", "dites-moi, ")
 PHRASINGS = tuple(opening + template for opening in OPENINGS for template in TEMPLATES)
+assert len(PHRASINGS) >= EXAMPLES_PER_ANSWER, "more openings or templates: the seed's answers have more examples"
 
 
 def synthetic_kb(seed_doc: dict, total: int, rng: random.Random) -> Tuple[dict, Dict[str, List[str]]]:
